@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FinancingConfig(AppConfig):
+    """Commitments, disbursements and exchange rates: the co-financing ledger."""
+
+    name = "financing"
+    verbose_name = _("Financing")

@@ -1,0 +1,58 @@
+"""Per-country scoping: the one place where rows are limited to the countries a user may see.
+
+Every country-scoped model declares ``country_lookup``, the ORM path from the model to its
+``partnerships.Country`` (``"country"`` where the row has a direct foreign key, which is preferred),
+and uses ``CountryScopedQuerySet`` as its manager. Reads go through ``restrict(user, action)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+@cache
+def _crosses_many(model: type[models.Model], lookup: str) -> bool:
+    """True when ``lookup`` follows a to-many relation, so a plain filter could repeat rows."""
+    current: Any = model
+    for part in lookup.split("__"):
+        field = current._meta.get_field(part)
+        if field.many_to_many or field.one_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        current = field.related_model
+    return False
+
+
+class CountryScopedQuerySet(models.QuerySet[_M]):
+    def in_countries(self, countries: Iterable[int] | models.QuerySet[Any]) -> Self:
+        """Rows that belong to any of ``countries`` (Country ids or a Country queryset)."""
+        lookup: str = self.model.country_lookup  # type: ignore[attr-defined]
+        condition = {f"{lookup}__in": countries}
+        if _crosses_many(self.model, lookup):
+            # A subquery keeps each row once without DISTINCT (which breaks ordering and counts).
+            return self.filter(pk__in=self.model._base_manager.filter(**condition).values("pk"))
+        return self.filter(**condition)
+
+    def restrict(self, user: AbstractBaseUser | AnonymousUser, action: str = "view") -> Self:
+        """Rows of the countries on which ``user`` may do ``action``; nothing for anyone else."""
+        from partnerships.access import country_ids_for
+
+        country_ids = country_ids_for(user, action)
+        if country_ids is None:
+            return self
+        if not country_ids:
+            return self.none()
+        return self.in_countries(country_ids)
+
+
+CountryScopedManager = models.Manager.from_queryset(CountryScopedQuerySet)
