@@ -42,7 +42,7 @@ class Lifecycle:
     path: tuple[str, ...]
     on_hold: str
     cancelled: str
-    labels: Mapping[str, str]
+    labels: Mapping[str, Any]
 
     def label(self, status: str) -> str:
         return str(self.labels.get(status, status))

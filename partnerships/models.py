@@ -200,7 +200,7 @@ class Partnership(ProvenanceModel, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="led_partnerships",
     )
-    countries = models.ManyToManyField(
+    countries: models.ManyToManyField[Country, PartnershipCountry] = models.ManyToManyField(
         Country,
         verbose_name=_("participating countries"),
         through="PartnershipCountry",
