@@ -119,24 +119,40 @@ class Commitment(ProvenanceModel, TimeStampedModel):
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="commitment_amount_positive"),
             models.CheckConstraint(
-                condition=known_currency("amount_currency"), name="commitment_currency_known"
+                condition=Q(amount__gt=0),
+                name="commitment_amount_positive",
+                violation_error_message=_("A commitment must be more than zero."),
             ),
             models.CheckConstraint(
-                condition=Q(disbursed__gte=0), name="commitment_disbursed_not_negative"
+                condition=known_currency("amount_currency"),
+                name="commitment_currency_known",
+                violation_error_message=_(
+                    "Unknown currency: use an ISO 4217 code such as USD or AED."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(disbursed__gte=0),
+                name="commitment_disbursed_not_negative",
+                violation_error_message=_("The disbursed total cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(disbursed__lte=F("amount")),
                 name="commitment_disbursed_within_committed",
+                violation_error_message=_("More cannot be disbursed than is committed."),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=CommitmentStatus.values), name="commitment_status_known"
+                condition=Q(status__in=CommitmentStatus.values),
+                name="commitment_status_known",
+                violation_error_message=_("Unknown commitment status."),
             ),
             models.CheckConstraint(
                 condition=Q(government_confirmed_at__isnull=True)
                 | Q(side=Side.GOVERNMENT, government_confirmed_by__isnull=False),
                 name="commitment_confirmation_is_government_side",
+                violation_error_message=_(
+                    "Only government-side figures are confirmed, and a confirmation names who."
+                ),
             ),
         ]
 
@@ -197,7 +213,11 @@ class Disbursement(TimeStampedModel):
         verbose_name = _("disbursement")
         verbose_name_plural = _("disbursements")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="disbursement_amount_positive",
+                violation_error_message=_("A disbursement must be more than zero."),
+            ),
             models.UniqueConstraint(
                 fields=["commitment", "reference"], name="disbursement_reference_once"
             ),
@@ -233,9 +253,15 @@ class ExchangeRate(TimeStampedModel):
         verbose_name_plural = _("exchange rates")
         constraints = [
             models.UniqueConstraint(fields=["currency", "on"], name="exchange_rate_once_per_day"),
-            models.CheckConstraint(condition=Q(rate_to_usd__gt=0), name="exchange_rate_positive"),
             models.CheckConstraint(
-                condition=known_currency("currency"), name="exchange_rate_currency_known"
+                condition=Q(rate_to_usd__gt=0),
+                name="exchange_rate_positive",
+                violation_error_message=_("An exchange rate must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=known_currency("currency"),
+                name="exchange_rate_currency_known",
+                violation_error_message=_("Unknown currency: use an ISO 4217 code."),
             ),
         ]
 

@@ -150,31 +150,42 @@ class Site(ProvenanceModel, TimeStampedModel):
                 fields=["partnership", "name"], name="site_name_per_partnership"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=SiteStatus.values), name="site_status_known"
+                condition=Q(status__in=SiteStatus.values),
+                name="site_status_known",
+                violation_error_message=_("Unknown site status."),
             ),
             models.CheckConstraint(
                 condition=Q(status=SiteStatus.ON_HOLD, status_before_hold__in=SITE_PATH)
                 | (~Q(status=SiteStatus.ON_HOLD) & Q(status_before_hold="")),
                 name="site_hold_remembers_status",
+                violation_error_message=_(
+                    "A site on hold must remember the status it left (and only then)."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(planned_capacity_mw__gte=0), name="site_capacity_not_negative"
+                condition=Q(planned_capacity_mw__gte=0),
+                name="site_capacity_not_negative",
+                violation_error_message=_("Capacity cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(target_pue__isnull=True) | Q(target_pue__gte=Decimal("1.0")),
                 name="site_pue_at_least_one",
+                violation_error_message=_("PUE cannot be below 1.0."),
             ),
             models.CheckConstraint(
                 condition=Q(renewable_share_pct__isnull=True) | _percentage("renewable_share_pct"),
                 name="site_renewable_share_percentage",
+                violation_error_message=_("Renewable share is a percentage from 0 to 100."),
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="site_latitude_range",
+                violation_error_message=_("Latitude is between -90 and 90."),
             ),
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="site_longitude_range",
+                violation_error_message=_("Longitude is between -180 and 180."),
             ),
         ]
 
@@ -247,25 +258,38 @@ class SitePhase(TimeStampedModel):
         verbose_name_plural = _("site phases")
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="site_phase_number_once"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="site_phase_number_positive"),
             models.CheckConstraint(
-                condition=Q(planned_mw__gte=0), name="site_phase_planned_mw_not_negative"
+                condition=Q(number__gte=1),
+                name="site_phase_number_positive",
+                violation_error_message=_("Phases are numbered from 1."),
             ),
             models.CheckConstraint(
-                condition=Q(energized_mw__gte=0), name="site_phase_energized_mw_not_negative"
+                condition=Q(planned_mw__gte=0),
+                name="site_phase_planned_mw_not_negative",
+                violation_error_message=_("Planned capacity cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(energized_mw__gte=0),
+                name="site_phase_energized_mw_not_negative",
+                violation_error_message=_("Energized capacity cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(energized_mw__lte=F("planned_mw")),
                 name="site_phase_energized_within_planned",
+                violation_error_message=_(
+                    "Energized capacity cannot exceed the phase's planned capacity."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(capex_estimate__isnull=True) | Q(capex_estimate__gte=0),
                 name="site_phase_capex_not_negative",
+                violation_error_message=_("A capex estimate cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(capex_estimate_currency__isnull=True)
                 | known_currency("capex_estimate_currency"),
                 name="site_phase_capex_currency_known",
+                violation_error_message=_("Unknown currency: use an ISO 4217 code."),
             ),
         ]
 
@@ -328,12 +352,14 @@ class Permit(TimeStampedModel):
                 | Q(decided_on__isnull=True)
                 | Q(decided_on__gte=F("applied_on")),
                 name="permit_decided_after_applied",
+                violation_error_message=_("A permit cannot be decided before it was applied for."),
             ),
             models.CheckConstraint(
                 condition=Q(decided_on__isnull=True)
                 | Q(expires_on__isnull=True)
                 | Q(expires_on__gte=F("decided_on")),
                 name="permit_expires_after_decided",
+                violation_error_message=_("A permit cannot expire before it was decided."),
             ),
         ]
 
@@ -396,6 +422,7 @@ class SecurityControl(TimeStampedModel):
                 condition=~Q(status=ControlStatus.VERIFIED)
                 | Q(reviewer__isnull=False, reviewed_at__isnull=False),
                 name="security_control_verified_has_reviewer",
+                violation_error_message=_("A verified control names its reviewer and review time."),
             ),
         ]
 

@@ -42,7 +42,9 @@ class Locale(TimeStampedModel):
         verbose_name_plural = _("locales")
         constraints = [
             models.CheckConstraint(
-                condition=Q(direction__in=Direction.values), name="locale_direction_known"
+                condition=Q(direction__in=Direction.values),
+                name="locale_direction_known",
+                violation_error_message=_("Direction is ltr or rtl."),
             ),
         ]
 
@@ -143,19 +145,25 @@ class LocalizationRequirement(TimeStampedModel):
         verbose_name_plural = _("localization requirements")
         constraints = [
             models.CheckConstraint(
-                condition=Q(priority__gte=1, priority__lte=5), name="requirement_priority_1_5"
+                condition=Q(priority__gte=1, priority__lte=5),
+                name="requirement_priority_1_5",
+                violation_error_message=_("Priority is from 1 (most urgent) to 5."),
             ),
             models.CheckConstraint(
                 condition=Q(evaluation_score__isnull=True)
                 | Q(evaluation_score__gte=0, evaluation_score__lte=100),
                 name="requirement_score_percentage",
+                violation_error_message=_("An evaluation score is from 0 to 100."),
             ),
             models.CheckConstraint(
                 condition=Q(evaluation_score__isnull=True) | Q(evaluated_on__isnull=False),
                 name="requirement_score_has_date",
+                violation_error_message=_("An evaluation score needs its evaluation date."),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=RequirementStatus.values), name="requirement_status_known"
+                condition=Q(status__in=RequirementStatus.values),
+                name="requirement_status_known",
+                violation_error_message=_("Unknown requirement status."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=RequirementStatus.LIVE)
@@ -163,6 +171,9 @@ class LocalizationRequirement(TimeStampedModel):
                     signed_off_by__isnull=False, signed_off_at__isnull=False, live_on__isnull=False
                 ),
                 name="requirement_live_is_signed_off",
+                violation_error_message=_(
+                    "A live requirement needs the liaison's sign-off and a live date."
+                ),
             ),
         ]
 

@@ -40,7 +40,9 @@ class Region(TimeStampedModel):
         verbose_name_plural = _("regions")
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=CODE_PATTERN), name="region_code_format"
+                condition=Q(code__regex=CODE_PATTERN),
+                name="region_code_format",
+                violation_error_message=_("Use 2-32 capital letters, digits and hyphens."),
             ),
         ]
 
@@ -81,6 +83,7 @@ class Country(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(currency="") | known_currency("currency"),
                 name="country_currency_known",
+                violation_error_message=_("Unknown currency: use an ISO 4217 code."),
             ),
         ]
 
@@ -249,40 +252,54 @@ class Partnership(ProvenanceModel, TimeStampedModel):
         verbose_name_plural = _("partnerships")
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=CODE_PATTERN), name="partnership_code_format"
+                condition=Q(code__regex=CODE_PATTERN),
+                name="partnership_code_format",
+                violation_error_message=_(
+                    "Use 2-32 capital letters, digits and hyphens, e.g. AE-STARGATE."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(stage__in=Stage.values), name="partnership_stage_known"
+                condition=Q(stage__in=Stage.values),
+                name="partnership_stage_known",
+                violation_error_message=_("Unknown stage."),
             ),
             models.CheckConstraint(
                 condition=Q(health_override="") | ~Q(health_override_reason=""),
                 name="partnership_health_override_has_reason",
+                violation_error_message=_("A health override needs a reason."),
             ),
             models.CheckConstraint(
                 condition=Q(stage=Stage.ON_HOLD, stage_before_hold__in=STAGE_PATH)
                 | (~Q(stage=Stage.ON_HOLD) & Q(stage_before_hold="")),
                 name="partnership_hold_remembers_stage",
+                violation_error_message=_(
+                    "A partnership on hold must remember the stage it left (and only then)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(planned_investment__isnull=True) | Q(planned_investment__gte=0),
                 name="partnership_planned_investment_not_negative",
+                violation_error_message=_("Planned co-financing cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(planned_investment_currency__isnull=True)
                 | known_currency("planned_investment_currency"),
                 name="partnership_planned_investment_currency_known",
+                violation_error_message=_("Unknown currency: use an ISO 4217 code."),
             ),
             models.CheckConstraint(
                 condition=Q(planned_start__isnull=True)
                 | Q(planned_end__isnull=True)
                 | Q(planned_end__gte=F("planned_start")),
                 name="partnership_planned_dates_ordered",
+                violation_error_message=_("The planned end cannot be before the planned start."),
             ),
             models.CheckConstraint(
                 condition=Q(actual_start__isnull=True)
                 | Q(actual_end__isnull=True)
                 | Q(actual_end__gte=F("actual_start")),
                 name="partnership_actual_dates_ordered",
+                violation_error_message=_("The actual end cannot be before the actual start."),
             ),
         ]
 
@@ -415,6 +432,7 @@ class Agreement(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status=AgreementStatus.SIGNED) | Q(signed_on__isnull=False),
                 name="agreement_signed_has_date",
+                violation_error_message=_("A signed agreement needs its signing date."),
             ),
         ]
 
@@ -501,9 +519,15 @@ class Risk(TimeStampedModel):
         verbose_name_plural = _("risks")
         constraints = [
             models.CheckConstraint(
-                condition=_one_to_five("likelihood"), name="risk_likelihood_1_5"
+                condition=_one_to_five("likelihood"),
+                name="risk_likelihood_1_5",
+                violation_error_message=_("Likelihood is from 1 to 5."),
             ),
-            models.CheckConstraint(condition=_one_to_five("impact"), name="risk_impact_1_5"),
+            models.CheckConstraint(
+                condition=_one_to_five("impact"),
+                name="risk_impact_1_5",
+                violation_error_message=_("Impact is from 1 to 5."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -573,6 +597,9 @@ class StageSignOff(models.Model):
                 condition=Q(side=SignOffSide.PROGRAM, country__isnull=True)
                 | Q(side=SignOffSide.GOVERNMENT, country__isnull=False),
                 name="stage_sign_off_government_names_country",
+                violation_error_message=_(
+                    "A government sign-off names its country; a program sign-off names none."
+                ),
             ),
         ]
 
@@ -644,14 +671,19 @@ class CountryRoleGrant(models.Model):
             models.CheckConstraint(
                 condition=~Q(role=Role.LIAISON) | Q(country__isnull=False),
                 name="role_grant_liaison_has_country",
+                violation_error_message=_("A country liaison needs a country."),
             ),
             models.CheckConstraint(
                 condition=~Q(role__in=GLOBAL_ONLY_ROLES) | Q(country__isnull=True),
                 name="role_grant_global_role_has_no_country",
+                violation_error_message=_(
+                    "Program managers and administrators hold global roles: no country."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("granted_at")),
                 name="role_grant_revoked_after_granted",
+                violation_error_message=_("A grant cannot be revoked before it was granted."),
             ),
         ]
 
@@ -735,11 +767,15 @@ class ReportRun(models.Model):
                 | Q(kind=ReportKind.PARTNERSHIP, partnership__isnull=False)
                 | Q(kind=ReportKind.PORTFOLIO, country__isnull=True, partnership__isnull=True),
                 name="report_run_scope_matches_kind",
+                violation_error_message=_(
+                    "A country report names a country, a partnership report a partnership."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(status=ReportStatus.SUCCEEDED)
                 | (Q(sha256__regex=r"^[0-9a-f]{64}$") & ~Q(file="")),
                 name="report_run_succeeded_has_file",
+                violation_error_message=_("A succeeded report run has its PDF and SHA-256."),
             ),
         ]
 
