@@ -240,7 +240,6 @@ class ExchangeRate(TimeStampedModel):
         _("rate to USD"),
         max_digits=20,
         decimal_places=10,
-        validators=[MinValueValidator(Decimal("0.0000000001"))],
         help_text=_("USD per one unit of the currency."),
     )
     source = models.CharField(_("source"), max_length=200)

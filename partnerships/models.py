@@ -138,7 +138,10 @@ class Organisation(TimeStampedModel):
         verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(
-                fields=["iati_id"], condition=~Q(iati_id=""), name="organisation_iati_id_unique"
+                fields=["iati_id"],
+                condition=~Q(iati_id=""),
+                name="organisation_iati_id_unique",
+                violation_error_message=_("Another organisation already has this IATI id."),
             ),
         ]
 
@@ -667,6 +670,7 @@ class CountryRoleGrant(models.Model):
                 Coalesce("country", 0),
                 condition=Q(revoked_at__isnull=True),
                 name="role_grant_active_once",
+                violation_error_message=_("This user already holds this role there."),
             ),
             models.CheckConstraint(
                 condition=~Q(role=Role.LIAISON) | Q(country__isnull=False),
@@ -759,6 +763,9 @@ class ReportRun(models.Model):
                 F("as_of"),
                 F("language"),
                 name="report_run_once_per_scope",
+                violation_error_message=_(
+                    "This report (kind, scope, as-of date, language) was already requested."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from partnerships.models import Country, Role
+from partnerships.services.roles import country_grant_role
+from tests.factories import UserFactory, country
+
+
+@pytest.fixture
+def ae(db: None) -> Country:
+    return country("AE")
+
+
+@pytest.fixture
+def no(db: None) -> Country:
+    return country("NO")
+
+
+@pytest.fixture
+def admin_user(db: None) -> Any:
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def manager(admin_user: Any) -> Any:
+    user = UserFactory(username="manager")
+    country_grant_role(user=user, role=Role.PROGRAM_MANAGER, by=admin_user)
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def make_liaison(admin_user: Any) -> Any:
+    """Make a liaison of a country (a fresh user object, so no stale permission cache)."""
+
+    def make(of: Country, username: str | None = None) -> Any:
+        user = UserFactory(username=username or f"liaison-{of.iso2.lower()}")
+        country_grant_role(user=user, role=Role.LIAISON, country=of, by=admin_user)
+        return type(user).objects.get(pk=user.pk)
+
+    return make
