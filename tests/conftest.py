@@ -9,6 +9,12 @@ from partnerships.services.roles import country_grant_role
 from tests.factories import UserFactory, country
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Password hashing is deliberately slow; tests check access rules, not hash strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def ae(db: None) -> Country:
     return country("AE")
