@@ -12,7 +12,10 @@ from tests.factories import UserFactory, country
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Password hashing is deliberately slow; tests check access rules, not hash strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""load_demo refuses to mix demo data into a database that holds other data, and bad options."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from partnerships.models import Partnership
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def load(*args: str) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_refuses_a_database_with_other_data() -> None:
+    f.PartnershipFactory(code="REAL-1")
+    with pytest.raises(CommandError, match=r"not demo data .*REAL-1.*--force"):
+        load()
+    assert Partnership.objects.count() == 1
+    assert "Loaded partnerships" in load("--force")
+
+
+def test_bad_scale_is_refused() -> None:
+    with pytest.raises(CommandError, match="--scale must be between 0 and 249"):
+        load("--scale", "1000")
+
+
+def test_refuses_when_other_users_exist() -> None:
+    f.UserFactory(username="somebody")
+    with pytest.raises(CommandError, match="somebody"):
+        load()
