@@ -30,12 +30,12 @@ def no(db: None) -> Country:
 
 @pytest.fixture
 def admin_user(db: None) -> Any:
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
+    return UserFactory.create(username="root", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
 def manager(admin_user: Any) -> Any:
-    user = UserFactory(username="manager")
+    user = UserFactory.create(username="manager")
     country_grant_role(user=user, role=Role.PROGRAM_MANAGER, by=admin_user)
     return type(user).objects.get(pk=user.pk)
 
@@ -45,7 +45,7 @@ def make_liaison(admin_user: Any) -> Any:
     """Make a liaison of a country (a fresh user object, so no stale permission cache)."""
 
     def make(of: Country, username: str | None = None) -> Any:
-        user = UserFactory(username=username or f"liaison-{of.iso2.lower()}")
+        user = UserFactory.create(username=username or f"liaison-{of.iso2.lower()}")
         country_grant_role(user=user, role=Role.LIAISON, country=of, by=admin_user)
         return type(user).objects.get(pk=user.pk)
 

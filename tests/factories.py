@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -31,7 +32,7 @@ def country(code: str) -> Country:
     return Country.objects.get(code=code)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[Any]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -41,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class RegionFactory(factory.django.DjangoModelFactory):
+class RegionFactory(factory.django.DjangoModelFactory[Region]):
     class Meta:
         model = Region
 
@@ -49,7 +50,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Region {n}")
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -58,7 +59,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     home_country = factory.LazyFunction(lambda: country("AE"))
 
 
-class PartnershipFactory(factory.django.DjangoModelFactory):
+class PartnershipFactory(factory.django.DjangoModelFactory[Partnership]):
     class Meta:
         model = Partnership
         skip_postgeneration_save = True
@@ -75,7 +76,7 @@ class PartnershipFactory(factory.django.DjangoModelFactory):
             PartnershipCountry.objects.get_or_create(partnership=self, country=member)
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
+class AgreementFactory(factory.django.DjangoModelFactory[Agreement]):
     class Meta:
         model = Agreement
 
@@ -85,7 +86,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     status = "draft"
 
 
-class ParticipantFactory(factory.django.DjangoModelFactory):
+class ParticipantFactory(factory.django.DjangoModelFactory[Participant]):
     class Meta:
         model = Participant
 
@@ -94,7 +95,7 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     role = "funding"
 
 
-class MilestoneFactory(factory.django.DjangoModelFactory):
+class MilestoneFactory(factory.django.DjangoModelFactory[Milestone]):
     class Meta:
         model = Milestone
 
@@ -104,7 +105,7 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     due_on = datetime.date(2026, 6, 30)
 
 
-class RiskFactory(factory.django.DjangoModelFactory):
+class RiskFactory(factory.django.DjangoModelFactory[Risk]):
     class Meta:
         model = Risk
 
@@ -114,7 +115,7 @@ class RiskFactory(factory.django.DjangoModelFactory):
     impact = 3
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -124,7 +125,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     planned_capacity_mw = Decimal("200")
 
 
-class SitePhaseFactory(factory.django.DjangoModelFactory):
+class SitePhaseFactory(factory.django.DjangoModelFactory[SitePhase]):
     class Meta:
         model = SitePhase
 
@@ -133,7 +134,7 @@ class SitePhaseFactory(factory.django.DjangoModelFactory):
     planned_mw = Decimal("100")
 
 
-class PermitFactory(factory.django.DjangoModelFactory):
+class PermitFactory(factory.django.DjangoModelFactory[Permit]):
     class Meta:
         model = Permit
 
@@ -142,7 +143,7 @@ class PermitFactory(factory.django.DjangoModelFactory):
     authority = "Municipality"
 
 
-class SecurityControlFactory(factory.django.DjangoModelFactory):
+class SecurityControlFactory(factory.django.DjangoModelFactory[SecurityControl]):
     class Meta:
         model = SecurityControl
 
@@ -150,7 +151,7 @@ class SecurityControlFactory(factory.django.DjangoModelFactory):
     control = "physical"
 
 
-class CommitmentFactory(factory.django.DjangoModelFactory):
+class CommitmentFactory(factory.django.DjangoModelFactory[Commitment]):
     class Meta:
         model = Commitment
 
@@ -162,7 +163,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     amount = Money("1000000", "USD")
 
 
-class DisbursementFactory(factory.django.DjangoModelFactory):
+class DisbursementFactory(factory.django.DjangoModelFactory[Disbursement]):
     class Meta:
         model = Disbursement
 
@@ -172,7 +173,7 @@ class DisbursementFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"REF-{n}")
 
 
-class ExchangeRateFactory(factory.django.DjangoModelFactory):
+class ExchangeRateFactory(factory.django.DjangoModelFactory[ExchangeRate]):
     class Meta:
         model = ExchangeRate
 
@@ -182,7 +183,7 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     source = "Test"
 
 
-class LocaleFactory(factory.django.DjangoModelFactory):
+class LocaleFactory(factory.django.DjangoModelFactory[Locale]):
     class Meta:
         model = Locale
         django_get_or_create = ("tag",)
@@ -193,7 +194,7 @@ class LocaleFactory(factory.django.DjangoModelFactory):
     direction = "rtl"
 
 
-class RequirementFactory(factory.django.DjangoModelFactory):
+class RequirementFactory(factory.django.DjangoModelFactory[LocalizationRequirement]):
     class Meta:
         model = LocalizationRequirement
 
@@ -205,7 +206,7 @@ class RequirementFactory(factory.django.DjangoModelFactory):
     category = "language"
 
 
-class ReportRunFactory(factory.django.DjangoModelFactory):
+class ReportRunFactory(factory.django.DjangoModelFactory[ReportRun]):
     class Meta:
         model = ReportRun
 

@@ -40,18 +40,18 @@ class Case:
 
 
 def _grant(**kw: Any) -> CountryRoleGrant:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     defaults = {"user": user, "role": "liaison", "country": country("AE")}
     return CountryRoleGrant.objects.create(**(defaults | kw))
 
 
 def _sign_off(**kw: Any) -> StageSignOff:
     defaults = {
-        "partnership": f.PartnershipFactory(),
+        "partnership": f.PartnershipFactory.create(),
         "gate": "signed",
         "side": "government",
         "country": country("AE"),
-        "signed_by": f.UserFactory(),
+        "signed_by": f.UserFactory.create(),
     }
     return StageSignOff.objects.create(**(defaults | kw))
 
@@ -62,7 +62,7 @@ CASES = [
     # partnerships: reference data
     Case(
         "region_code_format",
-        f.RegionFactory,
+        f.RegionFactory.create,
         {"code": "not a code"},
         message="Use 2-32 capital letters, digits and hyphens",
     ),
@@ -71,63 +71,68 @@ CASES = [
     ),
     Case(
         "organisation_iati_id_unique",
-        lambda: f.OrganisationFactory(iati_id="AE-GOV-1"),
+        lambda: f.OrganisationFactory.create(iati_id="AE-GOV-1"),
         duplicate=lambda o: f.OrganisationFactory.build(iati_id=o.iati_id, home_country=None),
     ),
     # partnerships: partnership and its records
-    Case("partnership_code_format", f.PartnershipFactory, {"code": "lower-case"}),
+    Case("partnership_code_format", f.PartnershipFactory.create, {"code": "lower-case"}),
     Case(
         "partnership_stage_known",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         {"stage": "dreaming"},
         message=UNKNOWN_CHOICE,
     ),
     Case(
         "partnership_health_override_has_reason",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         {"health_override": "at_risk", "health_override_reason": ""},
     ),
-    Case("partnership_hold_remembers_stage", f.PartnershipFactory, {"stage": "on_hold"}),
+    Case("partnership_hold_remembers_stage", f.PartnershipFactory.create, {"stage": "on_hold"}),
     Case(
         "partnership_planned_investment_not_negative",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         {"planned_investment": Money("-1", "USD")},
     ),
     Case(
         "partnership_planned_investment_currency_known",
-        lambda: f.PartnershipFactory(planned_investment=Money("10", "USD")),
+        lambda: f.PartnershipFactory.create(planned_investment=Money("10", "USD")),
         {"planned_investment_currency": "XYZ"},
         raw=True,
     ),
     Case(
         "partnership_planned_dates_ordered",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         {"planned_start": D(2026, 1, 1), "planned_end": D(2025, 1, 1)},
     ),
     Case(
         "partnership_actual_dates_ordered",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         {"actual_start": D(2026, 1, 1), "actual_end": D(2025, 1, 1)},
     ),
     Case(
         "partnership_country_once",
-        lambda: PartnershipCountry.objects.get(partnership=f.PartnershipFactory()),
+        lambda: PartnershipCountry.objects.get(partnership=f.PartnershipFactory.create()),
         duplicate=lambda pc: PartnershipCountry(partnership=pc.partnership, country=pc.country),
         message="already exists",
     ),
     Case(
         "participant_role_once",
-        f.ParticipantFactory,
+        f.ParticipantFactory.create,
         duplicate=lambda p: f.ParticipantFactory.build(
             partnership=p.partnership, organisation=p.organisation, role=p.role
         ),
         message="already exists",
     ),
-    Case("agreement_signed_has_date", f.AgreementFactory, {"status": "signed"}),
+    Case("agreement_signed_has_date", f.AgreementFactory.create, {"status": "signed"}),
     Case(
-        "risk_likelihood_1_5", f.RiskFactory, {"likelihood": 6}, message="less than or equal to 5"
+        "risk_likelihood_1_5",
+        f.RiskFactory.create,
+        {"likelihood": 6},
+        message="less than or equal to 5",
     ),
-    Case("risk_impact_1_5", f.RiskFactory, {"impact": 0}, message="greater than or equal to 1"),
+    Case(
+        "risk_impact_1_5", f.RiskFactory.create, {"impact": 0}, message="greater than or equal to 1"
+    ),
     Case(
         "stage_sign_off_once_per_side",
         _sign_off,
@@ -136,7 +141,7 @@ CASES = [
             gate=s.gate,
             side=s.side,
             country=s.country,
-            signed_by=f.UserFactory(),
+            signed_by=f.UserFactory.create(),
         ),
         message="already exists",
     ),
@@ -159,125 +164,143 @@ CASES = [
     ),
     Case(
         "report_run_once_per_scope",
-        f.ReportRunFactory,
+        f.ReportRunFactory.create,
         duplicate=lambda r: f.ReportRunFactory.build(
             kind=r.kind, country=r.country, as_of=r.as_of, language=r.language
         ),
     ),
-    Case("report_run_scope_matches_kind", f.ReportRunFactory, {"kind": "portfolio"}),
-    Case("report_run_succeeded_has_file", f.ReportRunFactory, {"status": "succeeded"}),
+    Case("report_run_scope_matches_kind", f.ReportRunFactory.create, {"kind": "portfolio"}),
+    Case("report_run_succeeded_has_file", f.ReportRunFactory.create, {"status": "succeeded"}),
     # infrastructure
     Case(
         "site_name_per_partnership",
-        f.SiteFactory,
+        f.SiteFactory.create,
         duplicate=lambda s: f.SiteFactory.build(partnership=s.partnership, name=s.name),
         message="already exists",
     ),
-    Case("site_status_known", f.SiteFactory, {"status": "imagined"}, message=UNKNOWN_CHOICE),
-    Case("site_hold_remembers_status", f.SiteFactory, {"status_before_hold": "permitting"}),
+    Case("site_status_known", f.SiteFactory.create, {"status": "imagined"}, message=UNKNOWN_CHOICE),
+    Case("site_hold_remembers_status", f.SiteFactory.create, {"status_before_hold": "permitting"}),
     Case(
         "site_capacity_not_negative",
-        f.SiteFactory,
+        f.SiteFactory.create,
         {"planned_capacity_mw": Decimal("-1")},
         message="greater than or equal to 0",
     ),
-    Case("site_pue_at_least_one", f.SiteFactory, {"target_pue": Decimal("0.95")}, message="1.0"),
+    Case(
+        "site_pue_at_least_one",
+        f.SiteFactory.create,
+        {"target_pue": Decimal("0.95")},
+        message="1.0",
+    ),
     Case(
         "site_renewable_share_percentage",
-        f.SiteFactory,
+        f.SiteFactory.create,
         {"renewable_share_pct": Decimal("100.5")},
         message="less than or equal to 100",
     ),
-    Case("site_latitude_range", f.SiteFactory, {"latitude": Decimal("91")}, message="90"),
-    Case("site_longitude_range", f.SiteFactory, {"longitude": Decimal("-181")}, message="-180"),
+    Case("site_latitude_range", f.SiteFactory.create, {"latitude": Decimal("91")}, message="90"),
+    Case(
+        "site_longitude_range", f.SiteFactory.create, {"longitude": Decimal("-181")}, message="-180"
+    ),
     Case(
         "site_phase_number_once",
-        f.SitePhaseFactory,
+        f.SitePhaseFactory.create,
         duplicate=lambda p: f.SitePhaseFactory.build(site=p.site, number=p.number),
         message="already exists",
     ),
     Case(
         "site_phase_number_positive",
-        f.SitePhaseFactory,
+        f.SitePhaseFactory.create,
         {"number": 0},
         message="greater than or equal to 1",
     ),
     Case(
         "site_phase_planned_mw_not_negative",
-        f.SitePhaseFactory,
+        f.SitePhaseFactory.create,
         {"planned_mw": Decimal("-5")},
         message="greater than or equal to 0",
     ),
     Case(
         "site_phase_energized_mw_not_negative",
-        f.SitePhaseFactory,
+        f.SitePhaseFactory.create,
         {"energized_mw": Decimal("-5")},
         message="greater than or equal to 0",
     ),
     Case(
-        "site_phase_energized_within_planned", f.SitePhaseFactory, {"energized_mw": Decimal("150")}
+        "site_phase_energized_within_planned",
+        f.SitePhaseFactory.create,
+        {"energized_mw": Decimal("150")},
     ),
     Case(
         "site_phase_capex_not_negative",
-        f.SitePhaseFactory,
+        f.SitePhaseFactory.create,
         {"capex_estimate": Money("-1", "USD")},
     ),
     Case(
         "site_phase_capex_currency_known",
-        lambda: f.SitePhaseFactory(capex_estimate=Money("1", "USD")),
+        lambda: f.SitePhaseFactory.create(capex_estimate=Money("1", "USD")),
         {"capex_estimate_currency": "XYZ"},
         raw=True,
     ),
     Case(
         "permit_decided_after_applied",
-        f.PermitFactory,
+        f.PermitFactory.create,
         {"applied_on": D(2025, 5, 1), "decided_on": D(2025, 4, 1)},
     ),
     Case(
         "permit_expires_after_decided",
-        f.PermitFactory,
+        f.PermitFactory.create,
         {"decided_on": D(2025, 5, 1), "expires_on": D(2025, 4, 1)},
     ),
     Case(
         "security_control_once_per_site",
-        f.SecurityControlFactory,
+        f.SecurityControlFactory.create,
         duplicate=lambda c: f.SecurityControlFactory.build(site=c.site, control=c.control),
         message="already exists",
     ),
     Case(
-        "security_control_verified_has_reviewer", f.SecurityControlFactory, {"status": "verified"}
+        "security_control_verified_has_reviewer",
+        f.SecurityControlFactory.create,
+        {"status": "verified"},
     ),
     # financing
-    Case("commitment_amount_positive", f.CommitmentFactory, {"amount": Money("0", "USD")}),
+    Case("commitment_amount_positive", f.CommitmentFactory.create, {"amount": Money("0", "USD")}),
     Case(
         "commitment_currency_known",
-        f.CommitmentFactory,
+        f.CommitmentFactory.create,
         {"amount_currency": "XYZ"},
         raw=True,
     ),
-    Case("commitment_disbursed_not_negative", f.CommitmentFactory, {"disbursed": Decimal("-1")}),
+    Case(
+        "commitment_disbursed_not_negative",
+        f.CommitmentFactory.create,
+        {"disbursed": Decimal("-1")},
+    ),
     Case(
         "commitment_disbursed_within_committed",
-        f.CommitmentFactory,
+        f.CommitmentFactory.create,
         {"disbursed": Decimal("1000000.01")},
     ),
     Case(
-        "commitment_status_known", f.CommitmentFactory, {"status": "hoped"}, message=UNKNOWN_CHOICE
+        "commitment_status_known",
+        f.CommitmentFactory.create,
+        {"status": "hoped"},
+        message=UNKNOWN_CHOICE,
     ),
     Case(
         "commitment_confirmation_is_government_side",
-        lambda: f.CommitmentFactory(side="company"),
+        lambda: f.CommitmentFactory.create(side="company"),
         {"government_confirmed_at": timezone.now()},
     ),
     Case(
         "disbursement_amount_positive",
-        f.DisbursementFactory,
+        f.DisbursementFactory.create,
         {"amount": Decimal("0")},
         message="0.01",
     ),
     Case(
         "disbursement_reference_once",
-        f.DisbursementFactory,
+        f.DisbursementFactory.create,
         duplicate=lambda d: f.DisbursementFactory.build(
             commitment=d.commitment, reference=d.reference
         ),
@@ -285,64 +308,73 @@ CASES = [
     ),
     Case(
         "exchange_rate_once_per_day",
-        f.ExchangeRateFactory,
+        f.ExchangeRateFactory.create,
         duplicate=lambda r: f.ExchangeRateFactory.build(currency=r.currency, on=r.on),
         message="already exists",
     ),
-    Case("exchange_rate_positive", f.ExchangeRateFactory, {"rate_to_usd": Decimal("0")}),
+    Case("exchange_rate_positive", f.ExchangeRateFactory.create, {"rate_to_usd": Decimal("0")}),
     Case(
         "exchange_rate_currency_known",
-        f.ExchangeRateFactory,
+        f.ExchangeRateFactory.create,
         {"currency": "XYZ"},
         message=UNKNOWN_CHOICE,
     ),
     # localization
-    Case("locale_direction_known", f.LocaleFactory, {"direction": "up"}, message=UNKNOWN_CHOICE),
+    Case(
+        "locale_direction_known",
+        f.LocaleFactory.create,
+        {"direction": "up"},
+        message=UNKNOWN_CHOICE,
+    ),
     Case(
         "requirement_priority_1_5",
-        f.RequirementFactory,
+        f.RequirementFactory.create,
         {"priority": 6},
         message="less than or equal to 5",
     ),
     Case(
         "requirement_score_percentage",
-        f.RequirementFactory,
+        f.RequirementFactory.create,
         {"evaluation_score": Decimal("101"), "evaluated_on": D(2026, 1, 1)},
         message="less than or equal to 100",
     ),
-    Case("requirement_score_has_date", f.RequirementFactory, {"evaluation_score": Decimal("80")}),
+    Case(
+        "requirement_score_has_date",
+        f.RequirementFactory.create,
+        {"evaluation_score": Decimal("80")},
+    ),
     Case(
         "requirement_status_known",
-        f.RequirementFactory,
+        f.RequirementFactory.create,
         {"status": "wished"},
         message=UNKNOWN_CHOICE,
     ),
-    Case("requirement_live_is_signed_off", f.RequirementFactory, {"status": "live"}),
+    Case("requirement_live_is_signed_off", f.RequirementFactory.create, {"status": "live"}),
 ]
 
 # Field-level uniqueness (duplicate codes) is a constraint too.
 UNIQUE_FIELDS = [
     Case(
         "Partnership.code",
-        f.PartnershipFactory,
+        f.PartnershipFactory.create,
         duplicate=lambda p: f.PartnershipFactory.build(code=p.code),
         message="already exists",
     ),
     Case(
         "Region.code",
-        f.RegionFactory,
+        f.RegionFactory.create,
         duplicate=lambda r: f.RegionFactory.build(code=r.code),
         message="already exists",
     ),
     Case(
         "Organisation.name",
-        f.OrganisationFactory,
+        f.OrganisationFactory.create,
         duplicate=lambda o: f.OrganisationFactory.build(name=o.name),
         message="already exists",
     ),
     Case(
         "Locale.tag",
-        f.LocaleFactory,
+        f.LocaleFactory.create,
         duplicate=lambda loc: type(loc)(tag=loc.tag, name="Copy"),
         message="already exists",
     ),

@@ -20,7 +20,7 @@ def load(*args: str) -> str:
 
 
 def test_refuses_a_database_with_other_data() -> None:
-    f.PartnershipFactory(code="REAL-1")
+    f.PartnershipFactory.create(code="REAL-1")
     with pytest.raises(CommandError, match=r"not demo data .*REAL-1.*--force"):
         load()
     assert Partnership.objects.count() == 1
@@ -33,6 +33,6 @@ def test_bad_scale_is_refused() -> None:
 
 
 def test_refuses_when_other_users_exist() -> None:
-    f.UserFactory(username="somebody")
+    f.UserFactory.create(username="somebody")
     with pytest.raises(CommandError, match="somebody"):
         load()

@@ -31,12 +31,12 @@ D = datetime.date
 
 @pytest.fixture
 def commitment(manager: Any) -> Commitment:
-    partnership = f.PartnershipFactory()
+    partnership = f.PartnershipFactory.create()
     created = commitment_create(
         by=manager,
         partnership=partnership,
         country=partnership.lead_country,
-        funder=f.OrganisationFactory(),
+        funder=f.OrganisationFactory.create(),
         side="government",
         instrument="grant",
         amount=Money("1000", "AED"),
@@ -99,7 +99,7 @@ def test_bad_disbursement_amounts(
 
 
 def test_a_pledge_cannot_be_disbursed(manager: Any) -> None:
-    pledge = f.CommitmentFactory(status="pledged")
+    pledge = f.CommitmentFactory.create(status="pledged")
     with pytest.raises(ValidationError, match="pledged commitment"):
         pay(pledge, "1", manager)
 
@@ -131,7 +131,7 @@ def test_cancel_only_without_disbursements(commitment: Commitment, manager: Any)
     pay(commitment, "1", manager)
     with pytest.raises(ValidationError, match="reduce the commitment"):
         commitment_cancel(commitment=commitment, by=manager, reason="Withdrawn")
-    fresh = f.CommitmentFactory(status="committed")
+    fresh = f.CommitmentFactory.create(status="committed")
     assert commitment_cancel(commitment=fresh, by=manager, reason="Withdrawn").status == "cancelled"
 
 
@@ -156,7 +156,7 @@ class TestGovernmentConfirmation:
     def test_company_figures_are_not_confirmed_by_government(
         self, make_liaison: Any, ae: Any
     ) -> None:
-        company = f.CommitmentFactory(side="company")
+        company = f.CommitmentFactory.create(side="company")
         with pytest.raises(ValidationError, match="Only government-side"):
             commitment_confirm(commitment=company, by=make_liaison(ae))
 
@@ -175,7 +175,7 @@ class TestGovernmentConfirmation:
 
 class TestCofinancingSplit:
     def test_converts_at_the_value_date_rate_and_lists_rates_used(self, manager: Any) -> None:
-        partnership = f.PartnershipFactory()
+        partnership = f.PartnershipFactory.create()
         exchange_rate_set(
             currency="AED", on=D(2025, 1, 1), rate_to_usd="0.25", source="Test", by=manager
         )
@@ -185,7 +185,7 @@ class TestCofinancingSplit:
         exchange_rate_set(
             currency="AED", on=D(2026, 1, 1), rate_to_usd="0.50", source="Test", by=manager
         )
-        gov = f.CommitmentFactory(
+        gov = f.CommitmentFactory.create(
             partnership=partnership,
             side="government",
             status="disbursing",
@@ -193,15 +193,15 @@ class TestCofinancingSplit:
             committed_on=D(2025, 3, 1),
             disbursed=Decimal("100"),
         )
-        f.DisbursementFactory(commitment=gov, amount=Decimal("100"), paid_on=D(2025, 8, 1))
-        f.CommitmentFactory(
+        f.DisbursementFactory.create(commitment=gov, amount=Decimal("100"), paid_on=D(2025, 8, 1))
+        f.CommitmentFactory.create(
             partnership=partnership,
             side="company",
             status="committed",
             amount=Money("500", "USD"),
             committed_on=D(2025, 3, 1),
         )
-        f.CommitmentFactory(
+        f.CommitmentFactory.create(
             partnership=partnership, side="other", status="pledged", amount=Money("999", "USD")
         )
         split = cofinancing_split(
@@ -224,7 +224,7 @@ class TestCofinancingSplit:
         assert split.missing_rates == []
 
     def test_reports_missing_rates_instead_of_guessing(self) -> None:
-        commitment = f.CommitmentFactory(
+        commitment = f.CommitmentFactory.create(
             status="committed", amount=Money("10", "NOK"), committed_on=D(2025, 1, 1)
         )
         split = cofinancing_split(Commitment.objects.filter(pk=commitment.pk), as_of=D(2025, 2, 1))
@@ -232,16 +232,16 @@ class TestCofinancingSplit:
         assert split.missing_rates == [("NOK", D(2025, 1, 1))]
 
     def test_query_count_does_not_grow_with_rows(self, django_assert_max_num_queries: Any) -> None:
-        partnership = f.PartnershipFactory()
+        partnership = f.PartnershipFactory.create()
         for n in range(15):
-            c = f.CommitmentFactory(
+            c = f.CommitmentFactory.create(
                 partnership=partnership,
                 status="disbursing",
                 amount=Money("100", "AED"),
                 disbursed=Decimal("1"),
             )
-            f.DisbursementFactory(commitment=c, amount=Decimal("1"), reference=f"R{n}")
-            f.ExchangeRateFactory(currency="AED")
+            f.DisbursementFactory.create(commitment=c, amount=Decimal("1"), reference=f"R{n}")
+            f.ExchangeRateFactory.create(currency="AED")
         with django_assert_max_num_queries(3):
             cofinancing_split(
                 Commitment.objects.filter(partnership=partnership), as_of=D(2026, 1, 1)

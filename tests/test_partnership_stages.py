@@ -103,7 +103,7 @@ class TestSignedGate:
         assert "signed MoU or definitive agreement" in message
         assert "program-side sign-off" in message
         assert "government-side sign-off" in message
-        assert error.params["guards"] == [
+        assert (error.params or {})["guards"] == [
             "binding_agreement_signed",
             "program_sign_off",
             "government_sign_off",
@@ -112,13 +112,15 @@ class TestSignedGate:
 
     def test_a_letter_of_intent_is_not_enough(self, partnership: Partnership) -> None:
         at(partnership, Stage.NEGOTIATING)
-        f.AgreementFactory(
+        f.AgreementFactory.create(
             partnership=partnership,
             agreement_type="loi",
             status="signed",
             signed_on=datetime.date(2025, 1, 1),
         )
-        f.AgreementFactory(partnership=partnership, agreement_type="mou", status="negotiating")
+        f.AgreementFactory.create(
+            partnership=partnership, agreement_type="mou", status="negotiating"
+        )
         guards = {g.code: g for g in partnership_stage_guards(partnership, "signed")}
         assert not guards["binding_agreement_signed"].met
 
@@ -126,7 +128,7 @@ class TestSignedGate:
         self, partnership: Partnership, manager: Any, make_liaison: Any, ae: Any
     ) -> None:
         at(partnership, Stage.NEGOTIATING)
-        f.AgreementFactory(
+        f.AgreementFactory.create(
             partnership=partnership,
             agreement_type="definitive",
             status="signed",
@@ -222,7 +224,7 @@ class TestSignedGate:
 class TestImplementingGate:
     def test_needs_firm_money_from_both_sides(self, partnership: Partnership, manager: Any) -> None:
         at(partnership, Stage.SIGNED)
-        company = f.CommitmentFactory(partnership=partnership, side="company")
+        company = f.CommitmentFactory.create(partnership=partnership, side="company")
         error = refused(
             partnership_advance_stage, partnership=partnership, to_stage="implementing", by=manager
         )
@@ -239,16 +241,16 @@ class TestImplementingGate:
         self, partnership: Partnership, manager: Any
     ) -> None:
         at(partnership, Stage.SIGNED)
-        f.CommitmentFactory(partnership=partnership, side="company", status="committed")
-        f.CommitmentFactory(partnership=partnership, side="government", status="pledged")
-        f.CommitmentFactory(partnership=partnership, side="government", status="cancelled")
+        f.CommitmentFactory.create(partnership=partnership, side="company", status="committed")
+        f.CommitmentFactory.create(partnership=partnership, side="government", status="pledged")
+        f.CommitmentFactory.create(partnership=partnership, side="government", status="cancelled")
         with pytest.raises(ValidationError):
             partnership_advance_stage(partnership=partnership, to_stage="implementing", by=manager)
 
     def test_passes_with_both_sides_committed(self, partnership: Partnership, manager: Any) -> None:
         at(partnership, Stage.SIGNED)
-        f.CommitmentFactory(partnership=partnership, side="company", status="committed")
-        f.CommitmentFactory(
+        f.CommitmentFactory.create(partnership=partnership, side="company", status="committed")
+        f.CommitmentFactory.create(
             partnership=partnership,
             side="government",
             status="disbursing",
@@ -267,7 +269,7 @@ class TestOperationalGate:
         self, partnership: Partnership, manager: Any
     ) -> None:
         at(partnership, Stage.IMPLEMENTING)
-        f.SiteFactory(partnership=partnership, status=SiteStatus.CONSTRUCTION)
+        f.SiteFactory.create(partnership=partnership, status=SiteStatus.CONSTRUCTION)
         error = refused(
             partnership_advance_stage, partnership=partnership, to_stage="operational", by=manager
         )
@@ -276,8 +278,8 @@ class TestOperationalGate:
 
     def test_passes_with_both(self, partnership: Partnership, manager: Any) -> None:
         at(partnership, Stage.IMPLEMENTING)
-        f.SiteFactory(partnership=partnership, status=SiteStatus.OPERATIONAL)
-        f.RequirementFactory(
+        f.SiteFactory.create(partnership=partnership, status=SiteStatus.OPERATIONAL)
+        f.RequirementFactory.create(
             partnership=partnership,
             status=RequirementStatus.LIVE,
             signed_off_by=manager,

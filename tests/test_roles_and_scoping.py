@@ -23,7 +23,7 @@ def fresh(user: Any) -> Any:
 
 
 def test_grant_records_who_and_gives_object_permissions(admin_user: Any, ae: Any, no: Any) -> None:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     grant = country_grant_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
     assert (grant.granted_by, grant.is_active) == (admin_user, True)
     user = fresh(user)
@@ -36,14 +36,14 @@ def test_grant_records_who_and_gives_object_permissions(admin_user: Any, ae: Any
 
 
 def test_granting_twice_keeps_one_active_grant(admin_user: Any, ae: Any) -> None:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     first = country_grant_role(user=user, role=Role.ANALYST, country=ae, by=admin_user)
     assert country_grant_role(user=user, role=Role.ANALYST, country=ae, by=admin_user) == first
     assert CountryRoleGrant.objects.filter(user=user).count() == 1
 
 
 def test_revoke_keeps_the_record_and_removes_access(admin_user: Any, ae: Any) -> None:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     country_grant_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
     grant = country_revoke_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
     assert grant.revoked_by == admin_user and grant.revoked_at is not None
@@ -56,7 +56,7 @@ def test_revoke_keeps_the_record_and_removes_access(admin_user: Any, ae: Any) ->
 
 
 def test_global_roles_make_staff_and_revoking_removes_it(admin_user: Any) -> None:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     country_grant_role(user=user, role=Role.PROGRAM_MANAGER, by=admin_user)
     user = fresh(user)
     assert user.is_staff and user.has_perm("partnerships.view_country_data")
@@ -78,7 +78,7 @@ def test_global_roles_make_staff_and_revoking_removes_it(admin_user: Any) -> Non
 def test_bad_grants_are_refused(
     admin_user: Any, ae: Any, role: str, with_country: bool, message: str
 ) -> None:
-    user = f.UserFactory()
+    user = f.UserFactory.create()
     with pytest.raises(ValidationError, match=message):
         country_grant_role(
             user=user, role=role, country=ae if with_country else None, by=admin_user
@@ -101,11 +101,11 @@ class TestRestrict:
             "uae": uae,
             "nordic": nordic,
             "se": se,
-            "uae_site": f.SiteFactory(partnership=uae),
-            "no_site": f.SiteFactory(partnership=nordic, country=no),
-            "se_site": f.SiteFactory(partnership=nordic, country=se),
-            "no_money": f.CommitmentFactory(partnership=nordic, country=no),
-            "se_money": f.CommitmentFactory(partnership=nordic, country=se),
+            "uae_site": f.SiteFactory.create(partnership=uae),
+            "no_site": f.SiteFactory.create(partnership=nordic, country=no),
+            "se_site": f.SiteFactory.create(partnership=nordic, country=se),
+            "no_money": f.CommitmentFactory.create(partnership=nordic, country=no),
+            "se_money": f.CommitmentFactory.create(partnership=nordic, country=se),
         }
 
     def test_manager_sees_everything(self, world: dict[str, Any], manager: Any) -> None:
@@ -131,7 +131,7 @@ class TestRestrict:
     def test_regional_partnership_listed_once_for_a_two_country_analyst(
         self, world: dict[str, Any], admin_user: Any, no: Any
     ) -> None:
-        analyst = f.UserFactory()
+        analyst = f.UserFactory.create()
         country_grant_role(user=analyst, role=Role.ANALYST, country=no, by=admin_user)
         country_grant_role(user=analyst, role=Role.ANALYST, country=world["se"], by=admin_user)
         analyst = fresh(analyst)
@@ -147,8 +147,8 @@ class TestRestrict:
 
     def test_nobody_else_sees_anything(self, world: dict[str, Any]) -> None:
         assert not Partnership.objects.restrict(AnonymousUser()).exists()
-        assert not Partnership.objects.restrict(f.UserFactory()).exists()
-        inactive = f.UserFactory(is_active=False, is_superuser=True)
+        assert not Partnership.objects.restrict(f.UserFactory.create()).exists()
+        inactive = f.UserFactory.create(is_active=False, is_superuser=True)
         assert not Site.objects.restrict(inactive).exists()
 
     def test_grants_resolved_once_per_user(

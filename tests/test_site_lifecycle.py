@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def site_at(status: str) -> Site:
-    return f.SiteFactory(status=status)
+    return f.SiteFactory.create(status=status)
 
 
 def test_moves_forward_one_step_and_records_it(manager: Any) -> None:
@@ -38,9 +38,9 @@ def test_moves_forward_one_step_and_records_it(manager: Any) -> None:
 
 def test_leaving_permitting_needs_every_required_permit(manager: Any) -> None:
     site = site_at(SiteStatus.PERMITTING)
-    f.PermitFactory(site=site, permit_type="zoning", status="granted")
-    f.PermitFactory(site=site, permit_type="grid", status="applied")
-    f.PermitFactory(site=site, permit_type="water", status="denied", required=False)
+    f.PermitFactory.create(site=site, permit_type="zoning", status="granted")
+    f.PermitFactory.create(site=site, permit_type="grid", status="applied")
+    f.PermitFactory.create(site=site, permit_type="water", status="denied", required=False)
     with pytest.raises(ValidationError) as error:
         site_advance_status(site=site, to_status="construction", by=manager)
     assert "every required permit granted" in error.value.messages[0]
@@ -51,7 +51,7 @@ def test_leaving_permitting_needs_every_required_permit(manager: Any) -> None:
 
 def test_conditional_grants_count_as_granted(manager: Any) -> None:
     site = site_at(SiteStatus.PERMITTING)
-    f.PermitFactory(site=site, permit_type="grid", status="conditional")
+    f.PermitFactory.create(site=site, permit_type="grid", status="conditional")
     assert (
         site_advance_status(site=site, to_status="construction", by=manager).status
         == "construction"
@@ -60,7 +60,7 @@ def test_conditional_grants_count_as_granted(manager: Any) -> None:
 
 def test_operational_needs_an_energized_phase(manager: Any) -> None:
     site = site_at(SiteStatus.COMMISSIONING)
-    phase = f.SitePhaseFactory(site=site, planned_mw=Decimal("50"))
+    phase = f.SitePhaseFactory.create(site=site, planned_mw=Decimal("50"))
     with pytest.raises(ValidationError, match="a phase with energized capacity"):
         site_advance_status(site=site, to_status="operational", by=manager)
     phase.energized_mw = Decimal("20")
@@ -91,7 +91,7 @@ def test_cancelled_is_terminal(manager: Any) -> None:
 
 
 def test_site_country_must_take_part_in_the_partnership(no: Any) -> None:
-    site = f.SiteFactory.build(partnership=f.PartnershipFactory(), country=no)
+    site = f.SiteFactory.build(partnership=f.PartnershipFactory.create(), country=no)
     with pytest.raises(ValidationError) as error:
         site.full_clean()
     assert "does not take part" in error.value.message_dict["country"][0]

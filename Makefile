@@ -1,0 +1,35 @@
+# The two commands: `make run` (app with demo data on http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+UV = $(shell bin/ensure-system | tail -n 1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup run test lint bench
+
+help:  ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+setup:  ## Install uv, system libraries and the locked Python dependencies
+	@$(UV) sync --frozen --quiet
+
+run: setup  ## Migrate, load the demo program and serve it (plus a worker when a broker is set)
+	@$(UV) run python manage.py migrate --no-input -v 0
+	@$(UV) run python manage.py load_demo
+	@trap 'kill 0' EXIT; \
+	if [ -n "$$CELERY_BROKER_URL" ]; then \
+		$(UV) run celery -A openai_countries worker --loglevel info --queues default,reports & \
+	fi; \
+	DEBUG=$${DEBUG:-true} $(UV) run python manage.py runserver $(HOST):$(PORT)
+
+test: setup  ## Run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+	@$(UV) run pytest
+
+lint: setup  ## ruff (lint + format), mypy, Django checks, migrations up to date
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+	@$(UV) run mypy .
+	@$(UV) run python manage.py check
+	@$(UV) run python manage.py makemigrations --check --dry-run
+
+bench: setup  ## Benchmarks (print figures; see bench/README.md)
+	@if [ -d bench ]; then $(UV) run python -m bench; else echo "No benchmarks yet."; fi
