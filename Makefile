@@ -1,6 +1,6 @@
 # The two commands: `make run` (app with demo data on http://127.0.0.1:8000) and `make test`.
 SHELL := /bin/bash
-UV = $(shell bin/ensure-system | tail -n 1)
+UV = $(shell .ci/ensure-system | tail -n 1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

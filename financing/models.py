@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -158,6 +159,24 @@ class Commitment(ProvenanceModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.funder} - {self.amount}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors: dict[str, Any] = {}
+        if (
+            self.partnership_id
+            and self.country_id
+            and not self.partnership.countries.filter(pk=self.country_id).exists()
+        ):
+            errors["country"] = _("This country does not take part in the partnership.")
+        site = self.site
+        if site is not None and (
+            site.partnership_id != self.partnership_id or site.country_id != self.country_id
+        ):
+            errors["site"] = _("The site belongs to another partnership or country.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def disbursed_money(self) -> Money:

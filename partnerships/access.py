@@ -30,17 +30,25 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (),
 }
 
-# Django model permissions (for the admin) that come with global roles.
-_DOMAIN_APPS = ("partnerships", "infrastructure", "financing", "localization")
+# Django model permissions (used by the admin) that come with the global roles, as
+# "app_label.model" -> actions. Program managers work on all domain data; administrators on
+# users, grants and reference data.
+DOMAIN_APPS = ("partnerships", "infrastructure", "financing", "localization")
 ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.PROGRAM_MANAGER: dict.fromkeys(_DOMAIN_APPS, ("add", "change", "delete", "view")),
+    Role.PROGRAM_MANAGER: {f"{app}.*": ("add", "change", "delete", "view") for app in DOMAIN_APPS},
     Role.ADMINISTRATOR: {
-        "auth": ("add", "change", "view"),
-        "partnerships": ("view",),
-        "localization": ("view",),
-        "financing": ("view",),
+        "auth.user": ("add", "change", "view"),
+        "auth.group": ("view",),
+        "partnerships.countryrolegrant": ("add", "change", "view"),
+        "partnerships.region": ("add", "change", "delete", "view"),
+        "partnerships.country": ("change", "view"),
+        "partnerships.organisation": ("add", "change", "view"),
+        "localization.locale": ("add", "change", "view"),
+        "financing.exchangerate": ("add", "change", "view"),
     },
 }
+# Grants are the administrators' business, even for managers who may change everything else.
+ADMINISTRATOR_ONLY_MODELS = ("countryrolegrant",)
 STAFF_ROLES = (Role.PROGRAM_MANAGER, Role.ADMINISTRATOR)
 
 

@@ -13,7 +13,7 @@ from django_countries import countries
 from openai_countries.money import CURRENCY_CODES
 
 # The currency on this date is what a country uses now; Babel keeps the whole history.
-_CURRENCY_AS_OF = datetime.date(2025, 1, 1)
+_CURRENCY_AS_OF = datetime.date(2026, 1, 1)
 
 
 @cache

@@ -246,3 +246,20 @@ class TestCofinancingSplit:
             cofinancing_split(
                 Commitment.objects.filter(partnership=partnership), as_of=D(2026, 1, 1)
             )
+
+
+def test_commitment_country_and_site_must_match_the_partnership(no: Any) -> None:
+    partnership = f.PartnershipFactory.create()
+    elsewhere = f.CommitmentFactory.build(
+        partnership=partnership, country=no, funder=f.OrganisationFactory.create()
+    )
+    with pytest.raises(ValidationError) as error:
+        elsewhere.full_clean()
+    assert "does not take part" in error.value.message_dict["country"][0]
+    other_site = f.SiteFactory.create()
+    mismatched = f.CommitmentFactory.build(
+        partnership=partnership, site=other_site, funder=f.OrganisationFactory.create()
+    )
+    with pytest.raises(ValidationError) as error:
+        mismatched.full_clean()
+    assert "another partnership" in error.value.message_dict["site"][0]

@@ -32,7 +32,7 @@ def test_grant_records_who_and_gives_object_permissions(admin_user: Any, ae: Any
     assert not user.has_perm("partnerships.view_country_data", no)
     assert not user.has_perm("partnerships.change_country_data", ae)
     assert not user.has_perm("partnerships.view_country_data")  # not global
-    assert user.groups.get().name == "AE: Country liaison"
+    assert user.groups.get().name == "AE:liaison"
 
 
 def test_granting_twice_keeps_one_active_grant(admin_user: Any, ae: Any) -> None:
@@ -161,3 +161,36 @@ class TestRestrict:
             # the second model reuses the cached grants: one query for its rows only
         with django_assert_max_num_queries(1):
             list(Partnership.objects.restrict(liaison))
+
+
+def test_administrators_manage_users_grants_and_reference_data_only(admin_user: Any) -> None:
+    user = f.UserFactory.create()
+    country_grant_role(user=user, role=Role.ADMINISTRATOR, by=admin_user)
+    user = fresh(user)
+    for perm in (
+        "auth.add_user",
+        "partnerships.add_countryrolegrant",
+        "partnerships.change_organisation",
+        "partnerships.add_region",
+        "localization.add_locale",
+        "financing.change_exchangerate",
+    ):
+        assert user.has_perm(perm), perm
+    assert not user.has_perm("financing.change_commitment")
+    assert not user.has_perm("partnerships.view_country_data")
+
+
+def test_managers_do_not_grant_roles(manager: Any) -> None:
+    assert manager.has_perm("partnerships.change_partnership")
+    assert not manager.has_perm("partnerships.add_countryrolegrant")
+
+
+def test_group_names_do_not_depend_on_the_language(admin_user: Any, ae: Any) -> None:
+    from django.utils import translation
+
+    user = f.UserFactory.create()
+    with translation.override("fr"):
+        country_grant_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
+    with translation.override("ar"):
+        country_revoke_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
+    assert not fresh(user).groups.exists()

@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm
 
 from partnerships.access import (
     ACTION_PERMISSIONS,
+    ADMINISTRATOR_ONLY_MODELS,
     ROLE_ACTIONS,
     ROLE_MODEL_PERMISSIONS,
     STAFF_ROLES,
@@ -22,8 +23,29 @@ from partnerships.models import GLOBAL_ONLY_ROLES, Country, CountryRoleGrant, Ro
 
 
 def role_group_name(role: str, country: Country | None) -> str:
-    label = Role(role).label
-    return f"{country.iso2}: {label}" if country else f"All countries: {label}"
+    """A stable group name (codes, never translated labels: it is looked up again on revoke)."""
+    return f"{country.iso2}:{role}" if country else f"*:{role}"
+
+
+def _model_permissions(role: str) -> list[Permission]:
+    """The Django model permissions (``<action>_<model>``) a global role brings."""
+    perms: list[Permission] = []
+    for target, actions in ROLE_MODEL_PERMISSIONS.get(role, {}).items():
+        app, model = target.split(".")
+        candidates = Permission.objects.filter(content_type__app_label=app).select_related(
+            "content_type"
+        )
+        if model == "*":
+            candidates = candidates.exclude(content_type__model__in=ADMINISTRATOR_ONLY_MODELS)
+        else:
+            candidates = candidates.filter(content_type__model=model)
+        perms += [
+            p
+            for p in candidates
+            if p.codename in {f"{action}_{p.content_type.model}" for action in actions}
+            and not p.content_type.model.startswith("historical")
+        ]
+    return perms
 
 
 def _role_group(role: str, country: Country | None) -> Group:
@@ -31,17 +53,10 @@ def _role_group(role: str, country: Country | None) -> Group:
     group, _created = Group.objects.get_or_create(name=role_group_name(role, country))
     codenames = [ACTION_PERMISSIONS[action] for action in ROLE_ACTIONS[role]]
     if country is None:
-        perms = list(
-            Permission.objects.filter(
-                content_type__app_label="partnerships", codename__in=codenames
-            )
+        perms = Permission.objects.filter(
+            content_type__app_label="partnerships", codename__in=codenames
         )
-        for app, actions in ROLE_MODEL_PERMISSIONS.get(role, {}).items():
-            perms += Permission.objects.filter(
-                content_type__app_label=app,
-                codename__regex=rf"^({'|'.join(actions)})_",
-            ).exclude(content_type__model__startswith="historical")
-        group.permissions.add(*perms)
+        group.permissions.add(*perms, *_model_permissions(role))
     else:
         for codename in codenames:
             assign_perm(f"partnerships.{codename}", group, country)
