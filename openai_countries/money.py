@@ -13,8 +13,7 @@ _NOT_MONEY = {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XB
 
 CURRENCY_CODES: tuple[str, ...] = tuple(
     sorted(
-        {c.alpha_3 for c in pycountry.currencies}
-        & {c.code for c in list_all_currencies()}
+        ({c.alpha_3 for c in pycountry.currencies} & {c.code for c in list_all_currencies()})
         - _NOT_MONEY
     )
 )
