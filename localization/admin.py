@@ -62,6 +62,7 @@ class LocaleAdmin(DomainAdmin):
     list_filter = ("direction", "script")
     search_fields = ("tag", "name")
     filter_horizontal = ("default_for",)
+    ordering = ("tag",)  # an aggregating queryset drops Meta.ordering
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return (

@@ -69,6 +69,7 @@ TIMESTAMPS = ("created_at", "updated_at")
 class RegionAdmin(DomainAdmin):
     list_display = ("name", "code", "country_count")
     search_fields = ("name", "code")
+    ordering = ("name",)  # an aggregating queryset drops Meta.ordering
     readonly_fields = TIMESTAMPS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -194,6 +195,7 @@ class StageTransitionInline(TransitionInline):
 @admin.register(Partnership)
 class PartnershipAdmin(DomainAdmin):
     form = PartnershipAdminForm
+    ordering = ("code",)  # an aggregating queryset drops Meta.ordering
     list_display = (
         "code",
         "title",
