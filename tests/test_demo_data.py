@@ -139,15 +139,27 @@ def test_second_run_changes_nothing(demo: str) -> None:
 
 
 def test_scale_generator_makes_the_asked_for_sizes(demo: str) -> None:
+    from financing.models import Disbursement
+    from openai_countries.demo import scale as sizes
+
     before = Partnership.objects.filter(code__startswith="SC-").count()
-    output = load("--scale", "25", "--seed", "7")
-    scale = Partnership.objects.filter(code__startswith="SC-")
-    assert scale.count() - before == 25
-    assert "25 new countries" in output
-    assert Site.objects.filter(partnership__in=scale).count() >= 50
-    assert Commitment.objects.filter(partnership__in=scale).count() == 100
-    assert LocalizationRequirement.objects.filter(partnership__in=scale).count() >= 150
+    output = load("--scale", "4", "--seed", "7")
+    generated = Partnership.objects.filter(code__startswith="SC-")
+    assert generated.count() - before == 4
+    assert "4 new countries" in output
+    sites = Site.objects.filter(partnership__in=generated).count()
+    assert 4 * sizes.SITES_PER_COUNTRY[0] <= sites <= 4 * sizes.SITES_PER_COUNTRY[1]
+    commitments = Commitment.objects.filter(partnership__in=generated)
+    assert commitments.count() == 4 * sizes.COMMITMENTS_PER_COUNTRY
+    paid = Disbursement.objects.filter(commitment__in=commitments).count()
+    assert paid >= 4 * sizes.COMMITMENTS_PER_COUNTRY * 0.7 * sizes.DISBURSEMENTS_PER_COMMITMENT[0]
+    requirements = LocalizationRequirement.objects.filter(partnership__in=generated)
+    assert requirements.count() == 4 * sizes.REQUIREMENTS_PER_COUNTRY
+    # the ledger stays consistent: each commitment's disbursed total is the sum of its payments
+    for commitment in commitments.filter(status="disbursing")[:20]:
+        total = sum(d.amount for d in commitment.disbursements.all())
+        assert commitment.disbursed == total <= commitment.amount.amount
     # deterministic: the same seed picks the same countries; a re-run adds nothing
-    codes = sorted(scale.values_list("code", flat=True))
-    assert "0 new countries" in load("--scale", "25", "--seed", "7")
-    assert sorted(scale.values_list("code", flat=True)) == codes
+    codes = sorted(generated.values_list("code", flat=True))
+    assert "0 new countries" in load("--scale", "4", "--seed", "7")
+    assert sorted(generated.values_list("code", flat=True)) == codes

@@ -1,18 +1,22 @@
 """A seeded generator of N countries' worth of program data, for benchmarks.
 
-Rows are written with ``bulk_create`` in a handful of statements per model (no per-row history:
-this is benchmark data, labelled illustrative, with codes starting ``SC-``), so 200 countries load
-in well under a minute on PostgreSQL.
+Each country gets a partnership with about 11 sites (phases and permits), 250 commitments with
+about 1,000 disbursements, 100 localization requirements, 20 milestones and 10 risks: at 200
+countries that is the volume the performance targets are measured at (2,000+ sites, 50,000
+commitments, 200,000 disbursements, 20,000 requirements). Rows are written with ``bulk_create``,
+a few countries at a time so memory stays flat, without per-row history: this is benchmark data,
+labelled illustrative, with partnership codes ``SC-<ISO>``.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from babel.core import get_global
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from djmoney.money import Money
 
@@ -40,8 +44,16 @@ from partnerships.models import (
 )
 
 SCALE_PREFIX = "SC-"
-_BATCH = 2000
+SITES_PER_COUNTRY = (10, 12)
+COMMITMENTS_PER_COUNTRY = 250
+DISBURSEMENTS_PER_COMMITMENT = (4, 6)
+REQUIREMENTS_PER_COUNTRY = 100
+MILESTONES_PER_COUNTRY = 20
+RISKS_PER_COUNTRY = 10
+_COUNTRIES_PER_CHUNK = 10
+_BATCH = 5000
 _START = datetime.date(2025, 1, 1)
+_SIDES = (Side.COMPANY, Side.GOVERNMENT, Side.GOVERNMENT, Side.OTHER)
 
 
 @dataclass
@@ -57,88 +69,80 @@ class ScaleReport:
     milestones: int = 0
     risks: int = 0
 
-
-def _locale_for(country: Country, cache: dict[str, Locale]) -> Locale:
-    languages = get_global("territory_languages").get(country.iso2, {})
-    for language in sorted(languages, key=lambda lang: -languages[lang]["population_percent"]):
-        tag = f"{language}-{country.iso2}"
-        if tag in cache:
-            return cache[tag]
-        try:
-            cache[tag] = locale_get_or_create(tag=tag)
-            return cache[tag]
-        except Exception:  # noqa: S112 - CLDR lacks some pairs; try the next language
-            continue
-    cache.setdefault("en", locale_get_or_create(tag="en"))
-    return cache["en"]
+    def add(self, other: ScaleReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def _day(rng: random.Random, span_days: int = 900) -> datetime.date:
     return _START + datetime.timedelta(days=rng.randrange(span_days))
 
 
-@transaction.atomic
-def generate(*, countries: int, seed: int) -> ScaleReport:
-    """Create ``countries`` countries' worth of partnerships, deterministically from ``seed``."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible benchmark data, not secrets
-    pool = sorted(Country.objects.exclude(currency=""), key=lambda c: c.iso2)
-    rng.shuffle(pool)
-    chosen = pool[:countries]
-    existing = set(
-        Partnership.objects.filter(code__startswith=SCALE_PREFIX).values_list("code", flat=True)
-    )
-    chosen = [c for c in chosen if f"{SCALE_PREFIX}{c.iso2}" not in existing]
-    report = ScaleReport(countries=len(chosen))
-    if not chosen:
-        return report
+class _Generator:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.locales: dict[str, Locale] = {}
+        self.sponsor, _ = Organisation.objects.get_or_create(
+            name="OpenAI (program sponsor)", defaults={"kind": OrganisationKind.SPONSOR}
+        )
 
-    governments = Organisation.objects.bulk_create(
-        [
-            Organisation(
-                name=f"Government of {c.name} (scale data)",
-                kind=OrganisationKind.GOVERNMENT,
-                home_country=c,
+    def locale_for(self, country: Country) -> Locale:
+        """The country's most spoken language with a CLDR locale for it, else English."""
+        languages = get_global("territory_languages").get(country.iso2, {})
+        for language in sorted(languages, key=lambda lang: -languages[lang]["population_percent"]):
+            tag = f"{language}-{country.iso2}"
+            if tag not in self.locales:
+                try:
+                    self.locales[tag] = locale_get_or_create(tag=tag)
+                except ValidationError:  # CLDR lacks this pair; try the next language
+                    continue
+            return self.locales[tag]
+        if "en" not in self.locales:
+            self.locales["en"] = locale_get_or_create(tag="en")
+        return self.locales["en"]
+
+    def chunk(self, chosen: list[Country]) -> ScaleReport:
+        rng, report = self.rng, ScaleReport(countries=len(chosen))
+        Organisation.objects.bulk_create(
+            [
+                Organisation(
+                    name=f"Government of {c.name} (scale data)",
+                    kind=OrganisationKind.GOVERNMENT,
+                    home_country=c,
+                )
+                for c in chosen
+            ],
+            ignore_conflicts=True,
+        )
+        governments = {
+            o.home_country_id: o
+            for o in Organisation.objects.filter(
+                name__endswith="(scale data)", home_country__in=chosen
             )
-            for c in chosen
-        ],
-        ignore_conflicts=True,
-    )
-    governments_by_country = {
-        o.home_country_id: o
-        for o in Organisation.objects.filter(name__endswith="(scale data)", home_country__in=chosen)
-    }
-    sponsor, _ = Organisation.objects.get_or_create(
-        name="OpenAI (program sponsor)", defaults={"kind": OrganisationKind.SPONSOR}
-    )
-    del governments
+        }
+        partnerships = Partnership.objects.bulk_create(
+            [
+                Partnership(
+                    code=f"{SCALE_PREFIX}{c.iso2}",
+                    title=f"{c.name} partnership (scale data)",
+                    lead_country=c,
+                    wave="scale_out",
+                    stage=rng.choice(STAGE_PATH),
+                    workstreams=[Workstream.CAPACITY, Workstream.CHATGPT],
+                    planned_investment=Money(Decimal(rng.randrange(5, 500)) * 10**8, "USD"),  # type: ignore[misc]
+                    provenance=Provenance.ILLUSTRATIVE,
+                    summary="Generated benchmark data; illustrative.",
+                )
+                for c in chosen
+            ]
+        )
+        PartnershipCountry.objects.bulk_create(
+            [PartnershipCountry(partnership=p, country=p.lead_country) for p in partnerships]
+        )
+        report.partnerships = len(partnerships)
 
-    partnerships = Partnership.objects.bulk_create(
-        [
-            Partnership(
-                code=f"{SCALE_PREFIX}{c.iso2}",
-                title=f"{c.name} partnership (scale data)",
-                lead_country=c,
-                wave="scale_out",
-                stage=rng.choice(STAGE_PATH),
-                workstreams=[Workstream.CAPACITY, Workstream.CHATGPT],
-                planned_investment=Money(Decimal(rng.randrange(5, 500)) * 10**7, "USD"),  # type: ignore[misc]
-                provenance=Provenance.ILLUSTRATIVE,
-                summary="Generated benchmark data; illustrative.",
-            )
-            for c in chosen
-        ],
-        batch_size=_BATCH,
-    )
-    PartnershipCountry.objects.bulk_create(
-        [PartnershipCountry(partnership=p, country=p.lead_country) for p in partnerships],
-        batch_size=_BATCH,
-    )
-    report.partnerships = len(partnerships)
-
-    sites: list[Site] = []
-    for p in partnerships:
-        for n in range(rng.randint(2, 4)):
-            sites.append(
+        sites = Site.objects.bulk_create(
+            [
                 Site(
                     partnership=p,
                     country=p.lead_country,
@@ -151,117 +155,154 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
                     longitude=Decimal(rng.uniform(-179, 179)).quantize(Decimal("0.01")),
                     provenance=Provenance.ILLUSTRATIVE,
                 )
-            )
-    sites = Site.objects.bulk_create(sites, batch_size=_BATCH)
-    report.sites = len(sites)
+                for p in partnerships
+                for n in range(rng.randint(*SITES_PER_COUNTRY))
+            ],
+            batch_size=_BATCH,
+        )
+        report.sites = len(sites)
+        phases, permits = [], []
+        for site in sites:
+            operational = site.status == SiteStatus.OPERATIONAL
+            for number in range(1, rng.randint(1, 3) + 1):
+                planned = Decimal(rng.randrange(10, 300))
+                phases.append(
+                    SitePhase(
+                        site=site,
+                        number=number,
+                        planned_mw=planned,
+                        energized_mw=planned if operational and number == 1 else Decimal(0),
+                        gpu_count=int(planned) * 400,
+                        planned_ready_on=_day(rng, 1500),
+                    )
+                )
+            leaving_permitting = SITE_PATH.index(site.status) > SITE_PATH.index("permitting")
+            for permit_type in rng.sample(PermitType.values, 2):
+                permits.append(
+                    Permit(
+                        site=site,
+                        permit_type=permit_type,
+                        authority=f"{site.country.name} {permit_type} authority",
+                        status="granted" if leaving_permitting else "applied",
+                    )
+                )
+        report.phases = len(SitePhase.objects.bulk_create(phases, batch_size=_BATCH))
+        report.permits = len(Permit.objects.bulk_create(permits, batch_size=_BATCH))
 
-    phases: list[SitePhase] = []
-    permits: list[Permit] = []
-    for site in sites:
-        operational = site.status == SiteStatus.OPERATIONAL
-        for number in range(1, rng.randint(1, 3) + 1):
-            planned = Decimal(rng.randrange(10, 300))
-            phases.append(
-                SitePhase(
-                    site=site,
-                    number=number,
-                    planned_mw=planned,
-                    energized_mw=planned if operational and number == 1 else Decimal("0"),
-                    gpu_count=int(planned) * 400,
-                    planned_ready_on=_day(rng, 1500),
+        commitments = []
+        for p in partnerships:
+            currency = p.lead_country.currency or "USD"
+            for n in range(COMMITMENTS_PER_COUNTRY):
+                side = _SIDES[n % len(_SIDES)]
+                if n % 10 == 0:
+                    status = CommitmentStatus.PLEDGED
+                elif rng.random() < 0.9:
+                    status = CommitmentStatus.DISBURSING
+                else:
+                    status = CommitmentStatus.COMMITTED
+                commitments.append(
+                    Commitment(
+                        partnership=p,
+                        country=p.lead_country,
+                        funder=self.sponsor
+                        if side == Side.COMPANY
+                        else governments[p.lead_country_id],
+                        side=side,
+                        instrument=rng.choice(Instrument.values),
+                        amount=Money(
+                            Decimal(rng.randrange(10, 5000)) * 10**5,
+                            "USD" if side == Side.COMPANY else currency,
+                        ),  # type: ignore[misc]
+                        status=status,
+                        committed_on=_day(rng) if status != CommitmentStatus.PLEDGED else None,
+                        provenance=Provenance.ILLUSTRATIVE,
+                    )
                 )
-            )
-        for permit_type in rng.sample(PermitType.values, 2):
-            permits.append(
-                Permit(
-                    site=site,
-                    permit_type=permit_type,
-                    authority=f"{site.country.name} {permit_type} authority",
-                    status="granted" if SITE_PATH.index(site.status) > 2 else "applied",
+        commitments = Commitment.objects.bulk_create(commitments, batch_size=_BATCH)
+        report.commitments = len(commitments)
+        disbursements = []
+        for c in commitments:
+            if c.status != CommitmentStatus.DISBURSING:
+                continue
+            parts = rng.randint(*DISBURSEMENTS_PER_COMMITMENT)
+            # Each payment is a small share, so the total stays below the commitment.
+            share = (c.amount.amount / (parts * 4)).quantize(Decimal("0.01"))
+            for n in range(parts):
+                disbursements.append(
+                    Disbursement(
+                        commitment=c, paid_on=_day(rng), amount=share, reference=f"SC-{c.pk}-{n}"
+                    )
                 )
-            )
-    report.phases = len(SitePhase.objects.bulk_create(phases, batch_size=_BATCH))
-    report.permits = len(Permit.objects.bulk_create(permits, batch_size=_BATCH))
+            c.disbursed = share * parts
+        Commitment.objects.bulk_update(
+            [c for c in commitments if c.disbursed], ["disbursed"], batch_size=_BATCH
+        )
+        report.disbursements = len(
+            Disbursement.objects.bulk_create(disbursements, batch_size=_BATCH)
+        )
 
-    commitments: list[Commitment] = []
-    for p in partnerships:
-        currency = p.lead_country.currency or "USD"
-        for side in (Side.COMPANY, Side.GOVERNMENT, Side.GOVERNMENT, Side.OTHER):
-            amount = Decimal(rng.randrange(10, 5000)) * 10**6
-            status = rng.choice(
-                [CommitmentStatus.PLEDGED, CommitmentStatus.COMMITTED, CommitmentStatus.DISBURSING]
-            )
-            disbursed = (amount * rng.randrange(1, 90) / 100).quantize(Decimal("0.01"))
-            commitments.append(
-                Commitment(
-                    partnership=p,
-                    country=p.lead_country,
-                    funder=sponsor
-                    if side == Side.COMPANY
-                    else governments_by_country[p.lead_country_id],
-                    side=side,
-                    instrument=rng.choice(Instrument.values),
-                    amount=Money(amount, "USD" if side == Side.COMPANY else currency),  # type: ignore[misc]
-                    status=status,
-                    disbursed=disbursed if status == CommitmentStatus.DISBURSING else Decimal(0),
-                    committed_on=_day(rng) if status != CommitmentStatus.PLEDGED else None,
-                    provenance=Provenance.ILLUSTRATIVE,
+        requirements, milestones, risks = [], [], []
+        not_live = [s for s in RequirementStatus.values if s != RequirementStatus.LIVE]
+        for p in partnerships:
+            locale = self.locale_for(p.lead_country)
+            for n in range(REQUIREMENTS_PER_COUNTRY):
+                requirements.append(
+                    LocalizationRequirement(
+                        partnership=p,
+                        country=p.lead_country,
+                        locale=locale,
+                        title=f"{locale.name}: requirement {n + 1}",
+                        service_domain=rng.choice(ServiceDomain.values),
+                        category=rng.choice(RequirementCategory.values),
+                        priority=rng.randint(1, 5),
+                        target_on=_day(rng, 1200),
+                        status=rng.choice(not_live),
+                    )
                 )
-            )
-    commitments = Commitment.objects.bulk_create(commitments, batch_size=_BATCH)
-    report.commitments = len(commitments)
-    disbursements = [
-        Disbursement(commitment=c, paid_on=_day(rng), amount=c.disbursed, reference=f"SC-{c.pk}")
-        for c in commitments
-        if c.disbursed > 0
-    ]
-    report.disbursements = len(Disbursement.objects.bulk_create(disbursements, batch_size=_BATCH))
-
-    locales: dict[str, Locale] = {}
-    requirements: list[LocalizationRequirement] = []
-    milestones: list[Milestone] = []
-    risks: list[Risk] = []
-    for p in partnerships:
-        locale = _locale_for(p.lead_country, locales)
-        for n in range(rng.randint(6, 10)):
-            requirements.append(
-                LocalizationRequirement(
-                    partnership=p,
-                    country=p.lead_country,
-                    locale=locale,
-                    title=f"{locale.name}: requirement {n + 1}",
-                    service_domain=rng.choice(ServiceDomain.values),
-                    category=rng.choice(RequirementCategory.values),
-                    priority=rng.randint(1, 5),
-                    target_on=_day(rng, 1200),
-                    status=rng.choice(
-                        [s for s in RequirementStatus.values if s != RequirementStatus.LIVE]
-                    ),
+            for n in range(MILESTONES_PER_COUNTRY):
+                due = _day(rng, 1200)
+                milestones.append(
+                    Milestone(
+                        partnership=p,
+                        workstream=rng.choice(Workstream.values),
+                        title=f"Milestone {n + 1}",
+                        due_on=due,
+                        completed_on=due if rng.random() < 0.4 else None,
+                    )
                 )
-            )
-        for n in range(4):
-            due = _day(rng, 1200)
-            milestones.append(
-                Milestone(
-                    partnership=p,
-                    workstream=rng.choice(Workstream.values),
-                    title=f"Milestone {n + 1}",
-                    due_on=due,
-                    completed_on=due if rng.random() < 0.4 else None,
-                )
-            )
-        for n in range(2):
-            risks.append(
+            risks += [
                 Risk(
                     partnership=p,
                     title=f"Risk {n + 1}",
                     likelihood=rng.randint(1, 5),
                     impact=rng.randint(1, 5),
                 )
-            )
-    report.requirements = len(
-        LocalizationRequirement.objects.bulk_create(requirements, batch_size=_BATCH)
+                for n in range(RISKS_PER_COUNTRY)
+            ]
+        report.requirements = len(
+            LocalizationRequirement.objects.bulk_create(requirements, batch_size=_BATCH)
+        )
+        report.milestones = len(Milestone.objects.bulk_create(milestones, batch_size=_BATCH))
+        report.risks = len(Risk.objects.bulk_create(risks, batch_size=_BATCH))
+        return report
+
+
+def generate(*, countries: int, seed: int) -> ScaleReport:
+    """Create ``countries`` countries' worth of data, deterministically from ``seed``.
+
+    Countries already generated are skipped, so asking again for the same size adds nothing.
+    Each chunk of countries is its own transaction.
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible benchmark data, not secrets
+    pool = sorted(Country.objects.all(), key=lambda c: c.iso2)
+    rng.shuffle(pool)
+    existing = set(
+        Partnership.objects.filter(code__startswith=SCALE_PREFIX).values_list("code", flat=True)
     )
-    report.milestones = len(Milestone.objects.bulk_create(milestones, batch_size=_BATCH))
-    report.risks = len(Risk.objects.bulk_create(risks, batch_size=_BATCH))
+    chosen = [c for c in pool[:countries] if f"{SCALE_PREFIX}{c.iso2}" not in existing]
+    report = ScaleReport()
+    generator = _Generator(rng)
+    for start in range(0, len(chosen), _COUNTRIES_PER_CHUNK):
+        with transaction.atomic():
+            report.add(generator.chunk(chosen[start : start + _COUNTRIES_PER_CHUNK]))
     return report

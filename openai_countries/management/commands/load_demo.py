@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, scale: int, seed: int, force: bool, **options: Any) -> None:
         # Demo data is written by the system on the demo users' behalf: an explicit, labelled
         # scope, never an anonymous unrestricted one.
-        if scale < 0 or scale > Country.objects.count():
+        if not 0 <= scale <= Country.objects.count():
             raise CommandError(
                 f"--scale must be between 0 and {Country.objects.count()} (the ISO countries)."
             )
