@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from guardian.shortcuts import get_objects_for_user
 
-from partnerships.models import Country, Role
+from partnerships.models import Country, CountryRoleGrant, Role
 
 # Scoping action -> permission codename on Country.
 ACTION_PERMISSIONS: dict[str, str] = {
@@ -61,24 +61,66 @@ def permission_name(action: str) -> str:
         ) from None
 
 
-def country_ids_for(user: Any, action: str) -> frozenset[int] | None:
-    """The ids of the countries on which ``user`` may do ``action``; ``None`` means every country.
+def _cache(user: Any) -> dict[str, Any]:
+    # Lives on the user object: a request's user lives for one request, so no grant outlives it.
+    cache: dict[str, Any] = user.__dict__.setdefault("_country_access_cache", {})
+    return cache
 
-    Resolved once per user object (a request's user lives for the request) and cached on it.
-    """
-    perm = permission_name(action)
-    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
+
+def _active(user: Any) -> bool:
+    return user is not None and not isinstance(user, AnonymousUser) and bool(user.is_active)
+
+
+def global_roles(user: Any) -> frozenset[str]:
+    """The roles ``user`` holds on every country, from their active grants (one query, cached)."""
+    if not _active(user):
         return frozenset()
-    cache: dict[str, frozenset[int] | None] = user.__dict__.setdefault("_country_ids_cache", {})
-    if action not in cache:
-        if user.has_perm(perm):
-            cache[action] = None
-        else:
-            countries = get_objects_for_user(
-                user, perm, klass=Country, accept_global_perms=False, with_superuser=False
-            )
-            cache[action] = frozenset(countries.values_list("pk", flat=True))
-    return cache[action]
+    cache = _cache(user)
+    if "global_roles" not in cache:
+        cache["global_roles"] = frozenset(
+            CountryRoleGrant.objects.filter(
+                user=user, country__isnull=True, revoked_at__isnull=True
+            ).values_list("role", flat=True)
+        )
+    roles: frozenset[str] = cache["global_roles"]
+    return roles
+
+
+def has_global_reach(user: Any, action: str) -> bool:
+    """True when ``user`` may do ``action`` on every country.
+
+    That takes an explicit global role (a program manager, an all-country analyst) or an active
+    superuser; a model-level permission given to a group by mistake never widens anyone's reach.
+    """
+    permission_name(action)  # refuse unknown actions early
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    return any(action in ROLE_ACTIONS[role] for role in global_roles(user))
+
+
+def granted_country_ids(user: Any, action: str) -> frozenset[int]:
+    """The countries on which ``user`` holds ``action`` through a per-country grant (guardian)."""
+    perm = permission_name(action)
+    if not _active(user):
+        return frozenset()
+    cache = _cache(user)
+    key = f"countries:{action}"
+    if key not in cache:
+        countries = get_objects_for_user(
+            user, perm, klass=Country, accept_global_perms=False, with_superuser=False
+        )
+        cache[key] = frozenset(countries.values_list("pk", flat=True))
+    ids: frozenset[int] = cache[key]
+    return ids
+
+
+def country_ids_for(user: Any, action: str) -> frozenset[int] | None:
+    """Ids of the countries where ``user`` may do ``action``; ``None`` means every country."""
+    if has_global_reach(user, action):
+        return None
+    return granted_country_ids(user, action)
 
 
 def can_on_country(user: Any, action: str, country: Country) -> bool:
@@ -87,24 +129,14 @@ def can_on_country(user: Any, action: str, country: Country) -> bool:
 
 
 def holds_country_grant(user: Any, action: str, country: Country) -> bool:
-    """True when ``user`` holds ``action`` on ``country`` itself, not only as a global role.
+    """True when ``user`` holds ``action`` on ``country`` itself, not only through a global role.
 
     The government side of a decision must come from someone acting for that country.
     """
-    ids = country_ids_for(user, action)
-    if ids is None:
-        countries = get_objects_for_user(
-            user,
-            permission_name(action),
-            klass=Country.objects.filter(pk=country.pk),
-            accept_global_perms=False,
-            with_superuser=False,
-        )
-        return countries.exists()
-    return country.pk in ids
+    return country.pk in granted_country_ids(user, action)
 
 
 def forget_cached_grants(user: Any) -> None:
-    """Drop the per-user caches after grants change (permission caches included)."""
-    for attr in ("_country_ids_cache", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    """Drop the per-user caches after grants change (Django's permission caches included)."""
+    for attr in ("_country_access_cache", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(attr, None)

@@ -194,3 +194,44 @@ def test_group_names_do_not_depend_on_the_language(admin_user: Any, ae: Any) -> 
     with translation.override("ar"):
         country_revoke_role(user=user, role=Role.LIAISON, country=ae, by=admin_user)
     assert not fresh(user).groups.exists()
+
+
+def test_a_model_permission_given_by_mistake_does_not_widen_scope(
+    make_liaison: Any, ae: Any, no: Any
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    liaison = make_liaison(ae)
+    group = liaison.groups.get()
+    group.permissions.add(
+        Permission.objects.get(codename="view_country_data"),
+        Permission.objects.get(codename="view_partnership"),
+    )
+    f.PartnershipFactory.create(lead_country=no)
+    mine = f.PartnershipFactory.create(lead_country=ae)
+    assert list(Partnership.objects.restrict(fresh(liaison))) == [mine]
+
+
+def test_an_inactive_superuser_sees_nothing(admin_user: Any) -> None:
+    f.PartnershipFactory.create()
+    admin_user.is_active = False
+    admin_user.save()
+    assert not Partnership.objects.restrict(fresh(admin_user)).exists()
+
+
+@pytest.mark.parametrize("granted", [10, 100])
+def test_restrict_costs_the_same_whatever_the_number_of_countries(
+    admin_user: Any, granted: int, django_assert_num_queries: Any
+) -> None:
+    from partnerships.models import Country
+
+    analyst = f.UserFactory.create()
+    for country in Country.objects.order_by("code")[:granted]:
+        country_grant_role(user=analyst, role=Role.ANALYST, country=country, by=admin_user)
+        f.SiteFactory.create(partnership=f.PartnershipFactory.create(lead_country=country))
+    analyst = fresh(analyst)
+    # global roles, the granted countries, then the rows themselves
+    with django_assert_num_queries(3):
+        assert len(Site.objects.restrict(analyst)) == granted
+    with django_assert_num_queries(1):
+        assert len(Site.objects.restrict(analyst)) == granted

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from openai_countries.history import save_tracked
 from openai_countries.lifecycle import Guard, Lifecycle, raise_unmet
-from partnerships.access import holds_country_grant, permission_name
+from partnerships.access import has_global_reach, holds_country_grant
 from partnerships.models import (
     BINDING_AGREEMENT_TYPES,
     STAGE_PATH,
@@ -205,7 +205,7 @@ def partnership_sign_off(
         )
     country = None
     if side == SignOffSide.PROGRAM:
-        if not by.has_perm(permission_name("sign_off")):
+        if not has_global_reach(by, "sign_off"):
             raise ValidationError(
                 _("Only a program manager can sign off the program side."), code="not_approver"
             )
