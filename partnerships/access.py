@@ -40,6 +40,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "auth.user": ("add", "change", "view"),
         "auth.group": ("view",),
         "partnerships.countryrolegrant": ("add", "change", "view"),
+        "partnerships.accessevent": ("view",),
         "partnerships.region": ("add", "change", "delete", "view"),
         "partnerships.country": ("change", "view"),
         "partnerships.organisation": ("add", "change", "view"),
@@ -48,7 +49,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 # Grants are the administrators' business, even for managers who may change everything else.
-ADMINISTRATOR_ONLY_MODELS = ("countryrolegrant",)
+ADMINISTRATOR_ONLY_MODELS = ("countryrolegrant", "accessevent")
 STAFF_ROLES = (Role.PROGRAM_MANAGER, Role.ADMINISTRATOR)
 
 

@@ -30,6 +30,7 @@ from openai_countries.admin import (
 )
 from openai_countries.history import save_tracked
 from partnerships.models import (
+    AccessEvent,
     Agreement,
     Country,
     CountryRoleGrant,
@@ -565,3 +566,18 @@ class ReportRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("scope"))
     def scope(self, obj: ReportRun) -> str:
         return str(obj.partnership or obj.country or _("Portfolio"))
+
+
+# Audit
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyAdmin):
+    """The access audit trail: readable by administrators, changeable by nobody."""
+
+    list_display = ("at", "username", "kind", "allowed", "target", "country")
+    list_filter = ("kind", "allowed", ("country", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("country",)
+    search_fields = ("username", "target")
+    date_hierarchy = "at"
+    readonly_fields = ("at", "user", "username", "kind", "allowed", "target", "country", "detail")

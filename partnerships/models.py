@@ -793,3 +793,51 @@ class ReportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportStatus.SUCCEEDED, ReportStatus.FAILED)
+
+
+class AccessEventKind(models.TextChoices):
+    DENIED = "denied", _("Access denied")
+    GRANT = "grant", _("Role granted")
+    REVOKE = "revoke", _("Role revoked")
+    EXPORT = "export", _("Data exported")
+    DOWNLOAD = "download", _("Report downloaded")
+
+
+class AccessEvent(models.Model):
+    """The audit trail of access: denied cross-country attempts, grant changes, exports, downloads.
+
+    Written only by ``partnerships.services.audit``; nobody edits or deletes it, in any interface.
+    """
+
+    at = models.DateTimeField(_("at (UTC)"), default=timezone.now, db_index=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_events",
+        editable=False,
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True, editable=False)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=AccessEventKind.choices, editable=False
+    )
+    allowed = models.BooleanField(_("allowed"), editable=False)
+    target = models.CharField(_("what"), max_length=300, blank=True, editable=False)
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    detail = models.JSONField(_("detail"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.kind} {self.target}"

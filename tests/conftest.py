@@ -14,7 +14,7 @@ def _fast_password_hashing(settings: Any) -> None:
     """Password hashing is deliberately slow; tests check access rules, not hash strength."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
 
 

@@ -220,6 +220,8 @@ def test_changelist_and_add_pages_render(su_client: Client, program: dict[str, A
 
 def test_change_and_history_pages_render(su_client: Client, program: dict[str, Any]) -> None:
     for model in admin.site._registry:
+        if model._meta.app_label not in DOMAIN_APPS:
+            continue
         obj = model._default_manager.first()
         assert obj is not None, f"the fixture makes no {model._meta.label}"
         response = su_client.get(admin_url(model, "change", obj.pk))

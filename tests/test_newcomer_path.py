@@ -37,9 +37,11 @@ def test_sqlite_default_migrates_and_loads_the_demo(tmp_path: Path) -> None:
     probe = manage(
         "shell",
         "-c",
-        "from django.contrib.auth import authenticate; from partnerships.models import Partnership;"
-        "admin = authenticate(username='admin', password='openai-countries-demo');"
-        "print(Partnership.objects.count(), admin.is_superuser)",
+        "from django.contrib.auth import get_user_model;"
+        "from partnerships.models import Partnership;"
+        "admin = get_user_model().objects.get(username='admin');"
+        "print(Partnership.objects.count(), admin.is_superuser and"
+        " admin.check_password('openai-countries-demo'))",
         env=env,
     )
     assert probe.stdout.split()[-2:] == ["10", "True"], probe.stderr

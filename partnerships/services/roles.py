@@ -19,7 +19,14 @@ from partnerships.access import (
     STAFF_ROLES,
     forget_cached_grants,
 )
-from partnerships.models import GLOBAL_ONLY_ROLES, Country, CountryRoleGrant, Role
+from partnerships.models import (
+    GLOBAL_ONLY_ROLES,
+    AccessEventKind,
+    Country,
+    CountryRoleGrant,
+    Role,
+)
+from partnerships.services.audit import access_event_record
 
 
 def role_group_name(role: str, country: Country | None) -> str:
@@ -89,6 +96,14 @@ def country_grant_role(
     grant._history_user = by  # type: ignore[attr-defined]
     grant.save()
     user.groups.add(_role_group(role, country))
+    access_event_record(
+        user=by,
+        kind=AccessEventKind.GRANT,
+        allowed=True,
+        country=country,
+        target=f"{user.get_username()}: {role}",
+        detail={"grant": grant.pk},
+    )
     if role in STAFF_ROLES and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
@@ -116,6 +131,14 @@ def country_revoke_role(
     grant._history_user = by  # type: ignore[attr-defined]
     grant.save()
     user.groups.remove(Group.objects.get(name=role_group_name(role, country)))
+    access_event_record(
+        user=by,
+        kind=AccessEventKind.REVOKE,
+        allowed=True,
+        country=country,
+        target=f"{user.get_username()}: {role}",
+        detail={"grant": grant.pk},
+    )
     if role in STAFF_ROLES and not user.is_superuser:
         still_staff = CountryRoleGrant.objects.filter(
             user=user, role__in=STAFF_ROLES, revoked_at__isnull=True

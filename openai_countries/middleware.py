@@ -1,0 +1,22 @@
+"""Response hardening that applies to every page and endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+
+
+class NoStoreForSignedInUsersMiddleware:
+    """Country data is never kept by browsers or proxies: signed-in responses are ``no-store``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True, max_age=0)
+        return response
