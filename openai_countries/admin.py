@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from openai_countries.scoping import CountryScopedQuerySet
+from openai_countries.scoping import is_country_scoped
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import BaseModelAdmin
@@ -34,13 +34,6 @@ else:
     _HistoryModelAdmin = SimpleHistoryAdmin
     _AdminMixinBase = object
     _ModelAdminMixinBase = object
-
-
-def is_country_scoped(model: Any) -> bool:
-    """True for models whose rows belong to countries (they declare ``country_lookup``)."""
-    return hasattr(model, "country_lookup") and isinstance(
-        model._default_manager.all(), CountryScopedQuerySet
-    )
 
 
 def add_validation_error(form: forms.BaseForm, error: ValidationError) -> None:

@@ -56,3 +56,10 @@ class CountryScopedQuerySet(models.QuerySet[_M]):
 
 
 CountryScopedManager = models.Manager.from_queryset(CountryScopedQuerySet)
+
+
+def is_country_scoped(model: Any) -> bool:
+    """True for models whose rows belong to countries (they declare ``country_lookup``)."""
+    return hasattr(model, "country_lookup") and isinstance(
+        model._default_manager.all(), CountryScopedQuerySet
+    )

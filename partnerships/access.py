@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from partnerships.models import Country, CountryRoleGrant, Role
@@ -122,6 +123,12 @@ def country_ids_for(user: Any, action: str) -> frozenset[int] | None:
     if has_global_reach(user, action):
         return None
     return granted_country_ids(user, action)
+
+
+def countries_for(user: Any, action: str) -> QuerySet[Country]:
+    """The countries on which ``user`` may do ``action`` (for pickers and choice fields)."""
+    ids = country_ids_for(user, action)
+    return Country.objects.all() if ids is None else Country.objects.filter(pk__in=ids)
 
 
 def can_on_country(user: Any, action: str, country: Country) -> bool:

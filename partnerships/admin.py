@@ -32,6 +32,7 @@ from openai_countries.history import save_tracked
 from partnerships.models import (
     AccessEvent,
     Agreement,
+    ApiToken,
     Country,
     CountryRoleGrant,
     Milestone,
@@ -59,6 +60,7 @@ from partnerships.services.stages import (
     partnership_advance_stage,
     partnership_resume,
 )
+from partnerships.services.tokens import api_token_revoke
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -581,3 +583,21 @@ class AccessEventAdmin(ReadOnlyAdmin):
     search_fields = ("username", "target")
     date_hierarchy = "at"
     readonly_fields = ("at", "user", "username", "kind", "allowed", "target", "country", "detail")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Personal API tokens (only a hash is stored); an administrator can revoke them."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            api_token_revoke(token=token, by=request.user)
+        self.message_user(request, _("Revoked %(n)d token(s).") % {"n": queryset.count()})

@@ -102,6 +102,9 @@ def program(su: Any, django_user_model: Any) -> dict[str, Any]:
         name="UAE Ministry of AI", kind=OrganisationKind.GOVERNMENT, home_country=ae
     )
     sponsor = Organisation.objects.create(name="Program sponsor", kind=OrganisationKind.SPONSOR)
+    from partnerships.services.tokens import api_token_create
+
+    api_token_create(user=su, name="Reporting script")
     partnership = partnership_create(
         code="AE-STARGATE",
         title="Stargate UAE (illustrative)",

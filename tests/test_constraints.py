@@ -58,6 +58,12 @@ def _sign_off(**kw: Any) -> StageSignOff:
 
 UNKNOWN_CHOICE = "is not a valid choice"
 
+
+def _token() -> Any:
+    from partnerships.services.tokens import api_token_create
+
+    return api_token_create(user=f.UserFactory.create(), name="script")[0]
+
 CASES = [
     # partnerships: reference data
     Case(
@@ -171,6 +177,7 @@ CASES = [
     ),
     Case("report_run_scope_matches_kind", f.ReportRunFactory.create, {"kind": "portfolio"}),
     Case("report_run_succeeded_has_file", f.ReportRunFactory.create, {"status": "succeeded"}),
+    Case("api_token_hash_format", _token, {"key_hash": "plain-text-key"}),
     # infrastructure
     Case(
         "site_name_per_partnership",

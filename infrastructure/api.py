@@ -1,0 +1,246 @@
+"""API of infrastructure: sites and their status moves, phases, permits, security controls."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from infrastructure.models import (
+    Permit,
+    SecurityControl,
+    Site,
+    SitePhase,
+    SiteStatus,
+    SiteStatusTransition,
+)
+from infrastructure.services import site_advance_status, site_cancel, site_hold, site_resume
+from openai_countries.api.serializers import (
+    CountryCodeField,
+    MoneyAmountField,
+    MoneySerializerMixin,
+    ReasonSerializer,
+    ScopedModelSerializer,
+)
+from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, action_input
+from openai_countries.money import CURRENCY_CHOICES
+
+TIMESTAMPS = ("created_at", "updated_at")
+CRUD = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+
+
+def _tags(cls: type) -> type:
+    return extend_schema_view(**{name: extend_schema(tags=["infrastructure"]) for name in CRUD})(
+        cls
+    )
+
+
+class SiteSerializer(ScopedModelSerializer):
+    country = CountryCodeField()
+
+    class Meta:
+        model = Site
+        fields = (
+            "id",
+            "partnership",
+            "country",
+            "name",
+            "locality",
+            "latitude",
+            "longitude",
+            "operator",
+            "status",
+            "status_before_hold",
+            "planned_capacity_mw",
+            "target_pue",
+            "renewable_share_pct",
+            "cooling_type",
+            "residency_class",
+            "security_accreditation",
+            "provenance",
+            "source",
+            *TIMESTAMPS,
+        )
+        read_only_fields = ("status", "status_before_hold", *TIMESTAMPS)
+
+
+class SiteMoveSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=SiteStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SitePhaseSerializer(MoneySerializerMixin, ScopedModelSerializer):
+    money_fields = ("capex_estimate",)
+    capex_estimate = MoneyAmountField(min_value=0, allow_null=True, required=False)
+    capex_estimate_currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES, allow_null=True, required=False
+    )
+
+    class Meta:
+        model = SitePhase
+        fields = (
+            "id",
+            "site",
+            "number",
+            "planned_mw",
+            "energized_mw",
+            "gpu_count",
+            "capex_estimate",
+            "capex_estimate_currency",
+            "planned_ready_on",
+            "actual_ready_on",
+            *TIMESTAMPS,
+        )
+        read_only_fields = TIMESTAMPS
+
+
+class PermitSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Permit
+        fields = (
+            "id",
+            "site",
+            "permit_type",
+            "authority",
+            "reference",
+            "required",
+            "status",
+            "applied_on",
+            "decided_on",
+            "expires_on",
+            "conditions",
+            *TIMESTAMPS,
+        )
+        read_only_fields = TIMESTAMPS
+
+
+class SecurityControlSerializer(ScopedModelSerializer):
+    class Meta:
+        model = SecurityControl
+        fields = (
+            "id",
+            "site",
+            "control",
+            "status",
+            "evidence",
+            "reviewer",
+            "reviewed_at",
+            *TIMESTAMPS,
+        )
+        read_only_fields = TIMESTAMPS
+
+
+class SiteTransitionSerializer(ScopedModelSerializer):
+    class Meta:
+        model = SiteStatusTransition
+        fields = ("id", "site", "from_status", "to_status", "by", "at", "reason")
+        read_only_fields = fields
+
+
+@_tags
+class SiteViewSet(ScopedModelViewSet):
+    """Data-center campuses; the status moves through the actions, which check permits and power."""
+
+    queryset = Site.objects.select_related("country", "partnership", "operator")
+    serializer_class = SiteSerializer
+    search_fields = ("name", "locality")
+    action_scopes: ClassVar[dict[str, str]] = {}
+
+    def _respond(self, site: Site) -> Response:
+        return Response(self.get_serializer(self.queryset.get(pk=site.pk)).data)
+
+    @extend_schema(
+        tags=["infrastructure"],
+        request=SiteMoveSerializer,
+        responses=SiteSerializer,
+        summary="Move to the next status (permit and energized-capacity guards)",
+    )
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str | None = None) -> Response:
+        data = action_input(SiteMoveSerializer, request)
+        return self._respond(
+            site_advance_status(
+                site=self.get_object(),
+                to_status=data["to_status"],
+                by=request.user,
+                reason=data.get("reason", ""),
+            )
+        )
+
+    @extend_schema(
+        tags=["infrastructure"],
+        request=ReasonSerializer,
+        responses=SiteSerializer,
+        summary="Put on hold (a reason is required)",
+    )
+    @action(detail=True, methods=["post"])
+    def hold(self, request: Request, pk: str | None = None) -> Response:
+        data = action_input(ReasonSerializer, request)
+        return self._respond(
+            site_hold(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
+        )
+
+    @extend_schema(
+        tags=["infrastructure"],
+        request=ReasonSerializer,
+        responses=SiteSerializer,
+        summary="Resume from hold",
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        data = action_input(ReasonSerializer, request)
+        return self._respond(
+            site_resume(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
+        )
+
+    @extend_schema(
+        tags=["infrastructure"],
+        request=ReasonSerializer,
+        responses=SiteSerializer,
+        summary="Cancel (terminal; a reason is required)",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        data = action_input(ReasonSerializer, request)
+        return self._respond(
+            site_cancel(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
+        )
+
+
+@_tags
+class SitePhaseViewSet(ScopedModelViewSet):
+    """Build phases with planned and energized MW, GPUs, capex and ready-for-service dates."""
+
+    queryset = SitePhase.objects.select_related("site")
+    serializer_class = SitePhaseSerializer
+
+
+@_tags
+class PermitViewSet(ScopedModelViewSet):
+    """Permits a site needs, and where each stands."""
+
+    queryset = Permit.objects.select_related("site")
+    serializer_class = PermitSerializer
+    search_fields = ("authority", "reference")
+
+
+@_tags
+class SecurityControlViewSet(ScopedModelViewSet):
+    """Security and safety controls from the catalogue, per site."""
+
+    queryset = SecurityControl.objects.select_related("site", "reviewer")
+    serializer_class = SecurityControlSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["infrastructure"]), retrieve=extend_schema(tags=["infrastructure"])
+)
+class SiteTransitionViewSet(ScopedReadOnlyViewSet):
+    """The recorded status moves of sites."""
+
+    queryset = SiteStatusTransition.objects.select_related("site", "by")
+    serializer_class = SiteTransitionSerializer

@@ -1,0 +1,127 @@
+"""Base viewsets: rows restricted by the request's action, writes through services, re-checked.
+
+Every API viewset derives from ``ScopedModelViewSet`` (country data) or ``ReferenceViewSet``
+(countries, regions, organisations, locales, exchange rates). They declare ``queryset`` and never
+override ``get_queryset``: a subclass that does fails at import time, so no endpoint can bypass
+``restrict()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.http import Http404
+from rest_framework import mixins, serializers, viewsets
+
+from openai_countries.api.permissions import CountryActionPermission
+from openai_countries.history import create_tracked, delete_tracked, update_tracked
+from openai_countries.scoping import is_country_scoped
+
+# HTTP verb -> scoping action.
+VERB_ACTIONS = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
+    "POST": "change",
+    "PUT": "change",
+    "PATCH": "change",
+    "DELETE": "change",
+}
+
+
+class _NoQuerysetOverride:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__ and not getattr(cls, "_scoping_base", False):
+            raise ImproperlyConfigured(
+                f"{cls.__module__}.{cls.__qualname__} overrides get_queryset(); declare "
+                "`queryset` (and `list_queryset` hooks) instead so that restrict() always applies."
+            )
+
+
+class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
+    """Restricts ``queryset`` to the countries where the user may do the request's action.
+
+    Custom actions name their scoping action in ``action_scopes`` (``{"confirm": "confirm"}``);
+    otherwise the HTTP verb decides (reads: ``view``, writes: ``change``).
+    """
+
+    _scoping_base = True
+    permission_classes = [CountryActionPermission]
+    action_scopes: ClassVar[dict[str, str]] = {}
+    queryset: models.QuerySet[Any]
+
+    def scope_action(self) -> str:
+        if self.action in self.action_scopes:
+            return self.action_scopes[self.action]
+        return VERB_ACTIONS.get(self.request.method or "GET", "view")
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        queryset = self.queryset.all()
+        if is_country_scoped(queryset.model):
+            return queryset.restrict(self.request.user, self.scope_action())  # type: ignore[attr-defined]
+        return queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["scope_action"] = self.scope_action()
+        return context
+
+    # Writes: through services, inside one transaction, re-checked against scope before commit.
+
+    def create_object(self, data: dict[str, Any]) -> models.Model:
+        """Create from validated data; viewsets whose model has a create service override this."""
+        return create_tracked(self.queryset.model, by=self.request.user, **data)
+
+    def update_object(self, instance: models.Model, data: dict[str, Any]) -> models.Model:
+        return update_tracked(instance, by=self.request.user, **data)
+
+    def delete_object(self, instance: models.Model) -> None:
+        delete_tracked(instance, by=self.request.user)
+
+    def recheck_scope(self, instance: models.Model) -> None:
+        """After a write, the row must still be in the user's scope, or the write is undone."""
+        model = type(instance)
+        if not is_country_scoped(model):
+            return
+        manager: Any = model._default_manager
+        if not manager.restrict(self.request.user, "change").filter(pk=instance.pk).exists():
+            raise Http404
+
+    def perform_create(self, serializer: Any) -> None:
+        with transaction.atomic():
+            serializer.instance = self.create_object(serializer.validated_data)
+            self.recheck_scope(serializer.instance)
+
+    def perform_update(self, serializer: Any) -> None:
+        with transaction.atomic():
+            serializer.instance = self.update_object(serializer.instance, serializer.validated_data)
+            self.recheck_scope(serializer.instance)
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        with transaction.atomic():
+            self.delete_object(instance)
+
+
+class ScopedModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedGenericViewSet,
+):
+    pass
+
+
+class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Records only services write (transitions, sign-offs): listed and shown, never edited."""
+
+
+def action_input(serializer_class: type[serializers.Serializer], request: Any) -> dict[str, Any]:
+    """Validate an action's request body; a bad one is a 400 with field messages."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
