@@ -55,6 +55,8 @@ class Commitment(ProvenanceModel, TimeStampedModel):
     """Money a funder puts into a partnership (optionally a site), by side and instrument."""
 
     country_lookup = "country"
+    lifecycle_fields = ("status", "disbursed", "government_confirmed_by", "government_confirmed_at")
+    fixed_fields = ("partnership", "country")
 
     partnership = models.ForeignKey(
         "partnerships.Partnership", on_delete=models.PROTECT, related_name="commitments"
@@ -143,6 +145,26 @@ class Commitment(ProvenanceModel, TimeStampedModel):
                 violation_error_message=_("More cannot be disbursed than is committed."),
             ),
             models.CheckConstraint(
+                condition=Q(
+                    status__in=(
+                        CommitmentStatus.PLEDGED,
+                        CommitmentStatus.COMMITTED,
+                        CommitmentStatus.CANCELLED,
+                    ),
+                    disbursed=0,
+                )
+                | Q(status=CommitmentStatus.DISBURSING, disbursed__gt=0, disbursed__lt=F("amount"))
+                | Q(status=CommitmentStatus.FULLY_DISBURSED, disbursed=F("amount"))
+                | Q(status=CommitmentStatus.REDUCED, disbursed__lt=F("amount")),
+                name="commitment_status_follows_disbursed",
+                violation_error_message=_("The status does not match what is disbursed."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CommitmentStatus.PLEDGED) | Q(committed_on__isnull=False),
+                name="commitment_firm_has_date",
+                violation_error_message=_("A firm commitment has the date it was committed."),
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=CommitmentStatus.values),
                 name="commitment_status_known",
                 violation_error_message=_("Unknown commitment status."),
@@ -211,6 +233,7 @@ class Disbursement(TimeStampedModel):
     """Money paid out against a commitment, in the commitment's currency."""
 
     country_lookup = "commitment__country"
+    fixed_fields = ("commitment",)
 
     commitment = models.ForeignKey(
         Commitment, on_delete=models.PROTECT, related_name="disbursements"

@@ -23,6 +23,7 @@ from financing.models import (
 from openai_countries.history import create_tracked, save_tracked
 from openai_countries.lifecycle import require_reason
 from partnerships.access import holds_country_grant
+from partnerships.services.partnerships import partnership_lock
 
 # Figures whose change needs the government to confirm them again.
 _CONFIRMED_FIGURES = {"amount", "funder", "instrument", "side", "country"}
@@ -39,6 +40,8 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def _locked(commitment: Commitment) -> Commitment:
+    """The commitment as it is now, locked, after its partnership (the stage guards read it)."""
+    partnership_lock(commitment.partnership_id)
     return Commitment.objects.select_for_update().get(pk=commitment.pk)
 
 
@@ -55,13 +58,33 @@ def _move(commitment: Commitment, to_status: str, *, by: Any, reason: str) -> No
     commitment.status = to_status
 
 
+# What a person may set when creating or editing a commitment; the rest follows from actions.
+EDITABLE_FIELDS = {
+    "site", "funder", "side", "instrument", "amount", "committed_on", "description",
+    "provenance", "source",
+}  # fmt: skip
+CREATE_FIELDS = EDITABLE_FIELDS | {"partnership", "country", "status"}
+
+
+def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise ValidationError(
+            {name: _("This is set by the ledger's actions, not edited.") for name in refused}
+        )
+
+
 @transaction.atomic
 def commitment_create(*, by: Any, reason: str = "", **fields: Any) -> Commitment:
+    _refuse_unknown(fields, CREATE_FIELDS)
     status = fields.get("status", CommitmentStatus.PLEDGED)
     if status not in (CommitmentStatus.PLEDGED, CommitmentStatus.COMMITTED):
         raise ValidationError(
             {"status": _("A new commitment is pledged or committed; disbursements move it on.")}
         )
+    if status == CommitmentStatus.COMMITTED and not fields.get("committed_on"):
+        fields["committed_on"] = timezone.localdate()
+    partnership_lock(fields["partnership"].pk)
     commitment = create_tracked(Commitment, by=by, reason=reason or _("Created"), **fields)
     CommitmentStatusTransition.objects.create(
         commitment=commitment,
@@ -77,26 +100,27 @@ def commitment_create(*, by: Any, reason: str = "", **fields: Any) -> Commitment
 def commitment_update(
     *, commitment: Commitment, by: Any, reason: str = "", **fields: Any
 ) -> Commitment:
-    """Edit a commitment's figures; changed government figures need confirming again."""
+    """Edit a commitment's figures; changed government figures need confirming again.
+
+    Once money is firm, the amount changes only through ``commitment_reduce`` (with a reason),
+    so the status always follows what is committed and disbursed.
+    """
     if {"status", "disbursed"} & fields.keys():
         raise ValidationError(
-            {
-                "status": _(
-                    "Status and disbursed total follow the disbursements; record one instead."
-                )
-            }
+            {"status": _("Status and disbursed total follow the disbursements; record one.")}
         )
+    _refuse_unknown(fields, EDITABLE_FIELDS | {"partnership", "country"})
     locked = _locked(commitment)
+    for name in ("partnership", "country"):
+        if name in fields and getattr(locked, f"{name}_id") != fields[name].pk:
+            raise ValidationError({name: _("This cannot change after creation.")})
     changed = {name for name, value in fields.items() if getattr(locked, name) != value}
+    if "amount" in changed and locked.status != CommitmentStatus.PLEDGED:
+        raise ValidationError(
+            {"amount": _("Once committed, the amount changes only through a reduction.")}
+        )
     for name, value in fields.items():
         setattr(locked, name, value)
-    if "amount" in changed and locked.amount.amount < locked.disbursed:
-        raise ValidationError(
-            {
-                "amount": _("%(disbursed)s is already disbursed; the amount cannot go below it.")
-                % {"disbursed": locked.disbursed_money}
-            }
-        )
     if changed & _CONFIRMED_FIGURES and locked.government_confirmed_at is not None:
         locked.government_confirmed_at, locked.government_confirmed_by = None, None
         reason = (reason + " " if reason else "") + _("(government confirmation withdrawn)")

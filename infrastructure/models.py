@@ -60,6 +60,8 @@ class Site(ProvenanceModel, TimeStampedModel):
     """A data-center campus built under a partnership, in one country."""
 
     country_lookup = "country"
+    lifecycle_fields = ("status", "status_before_hold")
+    fixed_fields = ("partnership", "country")
 
     partnership = models.ForeignKey(
         "partnerships.Partnership", on_delete=models.PROTECT, related_name="sites"
@@ -223,6 +225,7 @@ class SitePhase(TimeStampedModel):
     """A build phase of a site: its capacity, GPUs, capex and ready-for-service dates."""
 
     country_lookup = "site__country"
+    fixed_fields = ("site",)
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="phases")
     number = models.PositiveSmallIntegerField(_("phase"), validators=[MinValueValidator(1)])
@@ -321,6 +324,7 @@ class Permit(TimeStampedModel):
     """A permit a site needs (zoning, environmental, building, grid, water) and where it stands."""
 
     country_lookup = "site__country"
+    fixed_fields = ("site",)
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="permits")
     permit_type = models.CharField(_("type"), max_length=16, choices=PermitType.choices)
@@ -390,6 +394,7 @@ class SecurityControl(TimeStampedModel):
     """A security or safety control from the catalogue, tracked per site."""
 
     country_lookup = "site__country"
+    fixed_fields = ("site",)
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="security_controls")
     control = models.CharField(_("control"), max_length=16, choices=ControlKind.choices)

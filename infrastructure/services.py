@@ -16,6 +16,7 @@ from infrastructure.models import (
 )
 from openai_countries.history import save_tracked
 from openai_countries.lifecycle import Guard, Lifecycle, raise_unmet
+from partnerships.services.partnerships import partnership_lock
 
 SITE_STATUSES = Lifecycle(
     path=SITE_PATH,
@@ -65,6 +66,8 @@ def _record(site: Site, *, from_status: str, by: Any, reason: str) -> None:
 
 
 def _locked(site: Site) -> Site:
+    """The site as it is now, locked, after its partnership (the stage guards read it)."""
+    partnership_lock(site.partnership_id)
     return Site.objects.select_for_update().get(pk=site.pk)
 
 

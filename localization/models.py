@@ -80,6 +80,8 @@ class LocalizationRequirement(TimeStampedModel):
     """Something the country's ChatGPT must do for a locale and service domain, and its review."""
 
     country_lookup = "country"
+    lifecycle_fields = ("status", "live_on", "signed_off_by", "signed_off_at")
+    fixed_fields = ("partnership", "country")
 
     partnership = models.ForeignKey(
         "partnerships.Partnership", on_delete=models.PROTECT, related_name="requirements"

@@ -22,6 +22,7 @@ from localization.models import (
 from openai_countries.history import create_tracked, save_tracked
 from openai_countries.lifecycle import require_reason
 from partnerships.access import holds_country_grant
+from partnerships.services.partnerships import partnership_lock
 
 S = RequirementStatus
 # (from, to) -> whether the move needs a comment. Going live is the liaison's sign-off.
@@ -91,6 +92,7 @@ def requirement_transition(
     *, requirement: LocalizationRequirement, to_status: str, by: Any, comment: str = ""
 ) -> LocalizationRequirement:
     """Move a requirement along its review flow; going live is the country liaison's sign-off."""
+    partnership_lock(requirement.partnership_id)  # the stage guards read requirement statuses
     locked = LocalizationRequirement.objects.select_for_update().get(pk=requirement.pk)
     needs_comment = REVIEW_FLOW.get((locked.status, to_status))
     if needs_comment is None:

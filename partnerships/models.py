@@ -196,6 +196,7 @@ class Partnership(ProvenanceModel, TimeStampedModel):
     """A country or regional partnership: the unit the program signs, finances and tracks."""
 
     country_lookup = "countries"
+    lifecycle_fields = ("stage", "stage_before_hold", "health_override", "health_override_reason")
 
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     title = models.CharField(_("title"), max_length=200)
@@ -361,6 +362,7 @@ class Participant(TimeStampedModel):
     """An organisation's role in a partnership, with its lead contact."""
 
     country_lookup = "partnership__countries"
+    fixed_fields = ("partnership",)
 
     partnership = models.ForeignKey(
         Partnership, on_delete=models.CASCADE, related_name="participants"
@@ -412,6 +414,7 @@ class Agreement(TimeStampedModel):
     """A document between the parties: LOI, MoU, definitive, co-financing, data protection."""
 
     country_lookup = "partnership__countries"
+    fixed_fields = ("partnership",)
 
     partnership = models.ForeignKey(
         Partnership, on_delete=models.CASCADE, related_name="agreements"
@@ -447,6 +450,7 @@ class Milestone(TimeStampedModel):
     """A dated deliverable of one workstream; overdue when past due and not completed."""
 
     country_lookup = "partnership__countries"
+    fixed_fields = ("partnership",)
 
     partnership = models.ForeignKey(
         Partnership, on_delete=models.CASCADE, related_name="milestones"
@@ -491,6 +495,7 @@ class Risk(TimeStampedModel):
     """A risk to a partnership, scored by likelihood and impact (1-5 each)."""
 
     country_lookup = "partnership__countries"
+    fixed_fields = ("partnership",)
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="risks")
     title = models.CharField(_("title"), max_length=200)

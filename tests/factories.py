@@ -161,13 +161,17 @@ class CommitmentFactory(factory.django.DjangoModelFactory[Commitment]):
     side = "government"
     instrument = "equity"
     amount = Money("1000000", "USD")
+    committed_on = factory.LazyAttribute(
+        lambda c: None if c.status == "pledged" else datetime.date(2025, 6, 1)
+    )
+    status = "pledged"
 
 
 class DisbursementFactory(factory.django.DjangoModelFactory[Disbursement]):
     class Meta:
         model = Disbursement
 
-    commitment = factory.SubFactory(CommitmentFactory, status="disbursing", disbursed="0")
+    commitment = factory.SubFactory(CommitmentFactory, status="committed")
     paid_on = datetime.date(2026, 1, 15)
     amount = Decimal("1000")
     reference = factory.Sequence(lambda n: f"REF-{n}")

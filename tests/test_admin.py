@@ -556,6 +556,7 @@ def test_editing_government_figures_withdraws_their_confirmation(
     su: Any, su_client: Client, program: dict[str, Any]
 ) -> None:
     firm = program["firm"]
+    firm.refresh_from_db()
     Commitment.objects.filter(pk=firm.pk).update(
         government_confirmed_by=program["liaison"], government_confirmed_at=firm.created_at
     )
@@ -568,8 +569,8 @@ def test_editing_government_figures_withdraws_their_confirmation(
             "country": firm.country_id,
             "funder": firm.funder_id,
             "side": firm.side,
-            "instrument": firm.instrument,
-            "amount_0": "1200000",
+            "instrument": "loan",  # was equity: a government figure changes
+            "amount_0": "1000000",
             "amount_1": "USD",
             "committed_on": firm.committed_on.isoformat() if firm.committed_on else "",
             "provenance": firm.provenance,
@@ -578,7 +579,7 @@ def test_editing_government_figures_withdraws_their_confirmation(
     response = su_client.post(url, data)
     assert response.status_code == 302, response.context and response.context["errors"]
     firm.refresh_from_db()
-    assert firm.amount == Money(1_200_000, "USD")
+    assert firm.instrument == "loan"
     assert firm.government_confirmed_at is None
     assert firm.status == CommitmentStatus.DISBURSING
 
@@ -596,14 +597,14 @@ def test_a_refused_commitment_edit_is_a_form_error(
             "funder": firm.funder_id,
             "side": firm.side,
             "instrument": firm.instrument,
-            "amount_0": "500",  # below the 1,000 already disbursed
+            "amount_0": "500",  # a firm amount changes only through a reduction
             "amount_1": "USD",
             "provenance": firm.provenance,
         }
     )
     response = su_client.post(url, data)
     assert response.status_code == 200
-    assert "already disbursed" in str(response.context["adminform"].form.errors)
+    assert "only through a reduction" in str(response.context["adminform"].form.errors)
     firm.refresh_from_db()
     assert firm.amount == Money(1_000_000, "USD")
 

@@ -64,6 +64,7 @@ def _token() -> Any:
 
     return api_token_create(user=f.UserFactory.create(), name="script")[0]
 
+
 CASES = [
     # partnerships: reference data
     Case(
@@ -282,6 +283,16 @@ CASES = [
         "commitment_disbursed_not_negative",
         f.CommitmentFactory.create,
         {"disbursed": Decimal("-1")},
+    ),
+    Case(
+        "commitment_status_follows_disbursed",
+        lambda: f.CommitmentFactory.create(status="committed"),
+        {"status": "fully_disbursed"},
+    ),
+    Case(
+        "commitment_firm_has_date",
+        lambda: f.CommitmentFactory.create(status="committed"),
+        {"committed_on": None},
     ),
     Case(
         "commitment_disbursed_within_committed",

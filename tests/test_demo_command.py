@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,3 +37,32 @@ def test_refuses_when_other_users_exist() -> None:
     f.UserFactory.create(username="somebody")
     with pytest.raises(CommandError, match="somebody"):
         load()
+
+
+def test_scale_data_depends_on_the_seed_alone() -> None:
+    from django.db import transaction
+
+    from financing.models import Commitment
+    from openai_countries.demo.scale import generate
+
+    def snapshot() -> list[tuple[Any, ...]]:
+        return sorted(
+            Commitment.objects.filter(partnership__code__startswith="SC-").values_list(
+                "partnership__code", "partnership__stage", "amount", "status", "disbursed"
+            )
+        )
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            generate(countries=3, seed=11)
+            at_once = snapshot()
+            raise Rollback
+    except Rollback:
+        pass
+    generate(countries=1, seed=11)
+    generate(countries=3, seed=11)
+    assert snapshot() == at_once
+    assert len({row[0] for row in at_once}) == 3

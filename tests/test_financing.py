@@ -167,10 +167,70 @@ class TestGovernmentConfirmation:
         updated = commitment_update(commitment=commitment, by=manager, description="Notes only")
         assert updated.government_confirmed_at is not None
         updated = commitment_update(
-            commitment=updated, by=manager, amount=Money("1200", "AED"), reason="Revised"
+            commitment=updated, by=manager, instrument="loan", reason="Revised"
         )
         assert updated.government_confirmed_at is None and updated.government_confirmed_by is None
         assert "confirmation withdrawn" in updated.history.first().history_change_reason
+
+    def test_a_pledge_can_be_re_figured_and_is_confirmed_again(
+        self, manager: Any, make_liaison: Any, ae: Any
+    ) -> None:
+        pledge = f.CommitmentFactory.create(side="government", amount=Money("1000", "AED"))
+        liaison = make_liaison(ae)
+        commitment_confirm(commitment=pledge, by=liaison)
+        updated = commitment_update(commitment=pledge, by=manager, amount=Money("1200", "AED"))
+        assert updated.amount == Money("1200", "AED") and updated.government_confirmed_at is None
+        assert commitment_confirm(commitment=updated, by=liaison).government_confirmed_by == liaison
+
+
+class TestLedgerCannotBeBypassed:
+    def test_a_firm_amount_changes_only_through_a_reduction(
+        self, commitment: Commitment, manager: Any
+    ) -> None:
+        pay(commitment, "400", manager)
+        for amount in (Money("5000", "AED"), Money("400", "AED"), Money("1000", "JPY")):
+            with pytest.raises(ValidationError, match="only through a reduction"):
+                commitment_update(commitment=commitment, by=manager, amount=amount)
+        commitment.refresh_from_db()
+        assert (commitment.amount, commitment.status) == (Money("1000", "AED"), "disbursing")
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"government_confirmed_at": "2026-01-01T00:00:00Z"},
+            {"government_confirmed_by": None},
+            {"disbursed": Decimal("5")},
+            {"status": "fully_disbursed"},
+        ],
+    )
+    def test_confirmation_and_totals_cannot_be_written_directly(
+        self, commitment: Commitment, manager: Any, fields: dict[str, Any]
+    ) -> None:
+        with pytest.raises(ValidationError):
+            commitment_update(commitment=commitment, by=manager, **fields)
+
+    def test_create_takes_only_what_a_person_sets(self, manager: Any) -> None:
+        partnership = f.PartnershipFactory.create()
+        with pytest.raises(ValidationError) as error:
+            commitment_create(
+                by=manager,
+                partnership=partnership,
+                country=partnership.lead_country,
+                funder=f.OrganisationFactory.create(),
+                side="government",
+                instrument="grant",
+                amount=Money("100", "USD"),
+                disbursed=Decimal("60"),
+                government_confirmed_by=manager,
+            )
+        assert set(error.value.message_dict) == {"disbursed", "government_confirmed_by"}
+        assert not Commitment.objects.exists()
+
+    def test_a_commitment_cannot_move_to_another_country(
+        self, commitment: Commitment, manager: Any, no: Any
+    ) -> None:
+        with pytest.raises(ValidationError, match="cannot change after creation"):
+            commitment_update(commitment=commitment, by=manager, country=no)
 
 
 class TestCofinancingSplit:

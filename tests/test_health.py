@@ -106,7 +106,7 @@ def test_override_needs_a_reason_and_wins(manager: Any) -> None:
         partnership_set_health_override(
             partnership=partnership, health="off_track", reason="", by=manager
         )
-    partnership_set_health_override(
+    partnership = partnership_set_health_override(
         partnership=partnership, health="off_track", reason="Minister resigned", by=manager
     )
     health = partnership_health(partnership, today=TODAY)

@@ -4,6 +4,7 @@ and the record each move leaves (transition row and change history)."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -255,6 +256,7 @@ class TestImplementingGate:
             side="government",
             status="disbursing",
             amount=Money("10", "AED"),
+            disbursed=Decimal("1"),
         )
         assert (
             partnership_advance_stage(

@@ -79,8 +79,8 @@ def _day(rng: random.Random, span_days: int = 900) -> datetime.date:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.locales: dict[str, Locale] = {}
         self.sponsor, _ = Organisation.objects.get_or_create(
             name="OpenAI (program sponsor)", defaults={"kind": OrganisationKind.SPONSOR}
@@ -101,8 +101,13 @@ class _Generator:
             self.locales["en"] = locale_get_or_create(tag="en")
         return self.locales["en"]
 
+    def rng(self, country: Country) -> random.Random:
+        """One stream per country: its data depends on the seed alone, not on what came before."""
+        return random.Random(f"{self.seed}:{country.iso2}")  # noqa: S311 - benchmark data
+
     def chunk(self, chosen: list[Country]) -> ScaleReport:
-        rng, report = self.rng, ScaleReport(countries=len(chosen))
+        report = ScaleReport(countries=len(chosen))
+        rngs = {c.pk: self.rng(c) for c in chosen}
         Organisation.objects.bulk_create(
             [
                 Organisation(
@@ -127,9 +132,9 @@ class _Generator:
                     title=f"{c.name} partnership (scale data)",
                     lead_country=c,
                     wave="scale_out",
-                    stage=rng.choice(STAGE_PATH),
+                    stage=rngs[c.pk].choice(STAGE_PATH),
                     workstreams=[Workstream.CAPACITY, Workstream.CHATGPT],
-                    planned_investment=Money(Decimal(rng.randrange(5, 500)) * 10**8, "USD"),  # type: ignore[misc]
+                    planned_investment=Money(Decimal(rngs[c.pk].randrange(5, 500)) * 10**8, "USD"),  # type: ignore[misc]
                     provenance=Provenance.ILLUSTRATIVE,
                     summary="Generated benchmark data; illustrative.",
                 )
@@ -141,8 +146,10 @@ class _Generator:
         )
         report.partnerships = len(partnerships)
 
-        sites = Site.objects.bulk_create(
-            [
+        sites: list[Site] = []
+        for p in partnerships:
+            rng = rngs[p.lead_country_id]
+            sites += [
                 Site(
                     partnership=p,
                     country=p.lead_country,
@@ -155,14 +162,13 @@ class _Generator:
                     longitude=Decimal(rng.uniform(-179, 179)).quantize(Decimal("0.01")),
                     provenance=Provenance.ILLUSTRATIVE,
                 )
-                for p in partnerships
                 for n in range(rng.randint(*SITES_PER_COUNTRY))
-            ],
-            batch_size=_BATCH,
-        )
+            ]
+        sites = Site.objects.bulk_create(sites, batch_size=_BATCH)
         report.sites = len(sites)
         phases, permits = [], []
         for site in sites:
+            rng = rngs[site.country_id]
             operational = site.status == SiteStatus.OPERATIONAL
             for number in range(1, rng.randint(1, 3) + 1):
                 planned = Decimal(rng.randrange(10, 300))
@@ -189,8 +195,10 @@ class _Generator:
         report.phases = len(SitePhase.objects.bulk_create(phases, batch_size=_BATCH))
         report.permits = len(Permit.objects.bulk_create(permits, batch_size=_BATCH))
 
-        commitments = []
+        commitments: list[Commitment] = []
+        payments: list[tuple[int, Decimal]] = []  # (number of payments, each payment's amount)
         for p in partnerships:
+            rng = rngs[p.lead_country_id]
             currency = p.lead_country.currency or "USD"
             for n in range(COMMITMENTS_PER_COUNTRY):
                 side = _SIDES[n % len(_SIDES)]
@@ -200,6 +208,13 @@ class _Generator:
                     status = CommitmentStatus.DISBURSING
                 else:
                     status = CommitmentStatus.COMMITTED
+                amount = Decimal(rng.randrange(10, 5000)) * 10**5
+                parts, share = 0, Decimal(0)
+                if status == CommitmentStatus.DISBURSING:
+                    # Each payment is a small share, so the total stays below the commitment.
+                    parts = rng.randint(*DISBURSEMENTS_PER_COMMITMENT)
+                    share = (amount / (parts * 4)).quantize(Decimal("0.01"))
+                payments.append((parts, share))
                 commitments.append(
                     Commitment(
                         partnership=p,
@@ -209,10 +224,8 @@ class _Generator:
                         else governments[p.lead_country_id],
                         side=side,
                         instrument=rng.choice(Instrument.values),
-                        amount=Money(
-                            Decimal(rng.randrange(10, 5000)) * 10**5,
-                            "USD" if side == Side.COMPANY else currency,
-                        ),  # type: ignore[misc]
+                        amount=Money(amount, "USD" if side == Side.COMPANY else currency),  # type: ignore[misc]
+                        disbursed=share * parts,
                         status=status,
                         committed_on=_day(rng) if status != CommitmentStatus.PLEDGED else None,
                         provenance=Provenance.ILLUSTRATIVE,
@@ -220,23 +233,16 @@ class _Generator:
                 )
         commitments = Commitment.objects.bulk_create(commitments, batch_size=_BATCH)
         report.commitments = len(commitments)
-        disbursements = []
-        for c in commitments:
-            if c.status != CommitmentStatus.DISBURSING:
-                continue
-            parts = rng.randint(*DISBURSEMENTS_PER_COMMITMENT)
-            # Each payment is a small share, so the total stays below the commitment.
-            share = (c.amount.amount / (parts * 4)).quantize(Decimal("0.01"))
-            for n in range(parts):
-                disbursements.append(
-                    Disbursement(
-                        commitment=c, paid_on=_day(rng), amount=share, reference=f"SC-{c.pk}-{n}"
-                    )
-                )
-            c.disbursed = share * parts
-        Commitment.objects.bulk_update(
-            [c for c in commitments if c.disbursed], ["disbursed"], batch_size=_BATCH
-        )
+        disbursements = [
+            Disbursement(
+                commitment=c,
+                paid_on=_day(rngs[c.country_id]),
+                amount=share,
+                reference=f"SC-{c.pk}-{n}",
+            )
+            for c, (parts, share) in zip(commitments, payments, strict=True)
+            for n in range(parts)
+        ]
         report.disbursements = len(
             Disbursement.objects.bulk_create(disbursements, batch_size=_BATCH)
         )
@@ -244,6 +250,7 @@ class _Generator:
         requirements, milestones, risks = [], [], []
         not_live = [s for s in RequirementStatus.values if s != RequirementStatus.LIVE]
         for p in partnerships:
+            rng = rngs[p.lead_country_id]
             locale = self.locale_for(p.lead_country)
             for n in range(REQUIREMENTS_PER_COUNTRY):
                 requirements.append(
@@ -301,7 +308,7 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
     )
     chosen = [c for c in pool[:countries] if f"{SCALE_PREFIX}{c.iso2}" not in existing]
     report = ScaleReport()
-    generator = _Generator(rng)
+    generator = _Generator(seed)
     for start in range(0, len(chosen), _COUNTRIES_PER_CHUNK):
         with transaction.atomic():
             report.add(generator.chunk(chosen[start : start + _COUNTRIES_PER_CHUNK]))

@@ -59,14 +59,20 @@ def partnership_create(
     return partnership
 
 
+def partnership_lock(partnership_id: int) -> Partnership:
+    """Lock a partnership row for the rest of the transaction.
+
+    Services that change what a stage guard reads (commitments, sites, requirements) take this
+    lock first, so a stage move and such a change never interleave (no write skew); the stage
+    services take it too, always before any child row.
+    """
+    return Partnership.objects.select_for_update().get(pk=partnership_id)
+
+
 @transaction.atomic
 def partnership_update(
     *, partnership: Partnership, by: Any, reason: str = "", **fields: Any
 ) -> Partnership:
-    if _LIFECYCLE_FIELDS & fields.keys():
-        raise ValidationError(
-            {"stage": _("The stage changes only through a stage move, which checks its guards.")}
-        )
     if (
         "lead_country" in fields
         and not partnership.countries.filter(pk=fields["lead_country"].pk).exists()
@@ -99,18 +105,13 @@ def partnership_set_health_override(
         if health not in Health.values:
             raise ValidationError({"health_override": _("Unknown health %(h)s.") % {"h": health}})
         require_reason(reason, action=_("Overriding the computed health"))
-    return update_tracked(
-        partnership,
-        by=by,
-        reason=reason or _("Health override cleared"),
-        health_override=health,
-        health_override_reason=reason if health else "",
-    )
+    locked = partnership_lock(partnership.pk)
+    locked.health_override, locked.health_override_reason = health, reason if health else ""
+    return save_tracked(locked, by=by, reason=reason or _("Health override cleared"))
 
 
 @transaction.atomic
 def milestone_complete(*, milestone: Milestone, completed_on: Any, by: Any) -> Milestone:
     if completed_on is None:
         raise ValidationError({"completed_on": _("Give the date the milestone was completed.")})
-    milestone.completed_on = completed_on
-    return save_tracked(milestone, by=by, reason=_("Completed"))
+    return update_tracked(milestone, by=by, reason=_("Completed"), completed_on=completed_on)
