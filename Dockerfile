@@ -21,6 +21,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 COPY . .
 RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 CELERY_BROKER_URL=redis://build:6379/0 \
     python manage.py collectstatic --no-input
 
 RUN useradd --system --home /app program && mkdir -p /app/var/media && chown -R program /app/var

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from infrastructure.models import (
@@ -30,17 +31,28 @@ def site_status_guards(site: Site, target: str) -> list[Guard]:
     """Guards of moving ``site`` to ``target``: permits to leave permitting, power to operate."""
     guards: list[Guard] = []
     if site.status == SiteStatus.PERMITTING and target != SiteStatus.PERMITTING:
+        today = timezone.localdate()
+        required = list(site.permits.filter(required=True))
+        # A grant that has expired no longer allows building.
         pending = tuple(
-            site.permits.filter(required=True).exclude(status__in=PERMIT_GRANTED_STATUSES)
+            p
+            for p in required
+            if p.status not in PERMIT_GRANTED_STATUSES or (p.expires_on and p.expires_on < today)
         )
+        if not required:
+            detail = _("no required permit is recorded for this site")
+        elif pending:
+            detail = _("not granted or expired: %(permits)s") % {
+                "permits": ", ".join(str(p) for p in pending)
+            }
+        else:
+            detail = ""
         guards.append(
             Guard(
                 "required_permits_granted",
                 _("every required permit granted"),
-                not pending,
-                _("not granted: %(permits)s") % {"permits": ", ".join(str(p) for p in pending)}
-                if pending
-                else "",
+                bool(required) and not pending,
+                detail,
                 pending,
             )
         )

@@ -226,6 +226,14 @@ class DomainAdmin(
 
     form = AdminModelForm
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Lifecycle fields are never edited here; owning fields only when the row is new."""
+        readonly = [*super().get_readonly_fields(request, obj)]
+        readonly += [f for f in getattr(self.model, "lifecycle_fields", ()) if f not in readonly]
+        if obj is not None:
+            readonly += [f for f in getattr(self.model, "fixed_fields", ()) if f not in readonly]
+        return readonly
+
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 

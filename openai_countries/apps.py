@@ -6,3 +6,6 @@ class OpenaiCountriesConfig(AppConfig):
 
     name = "openai_countries"
     verbose_name = "Program"
+
+    def ready(self) -> None:
+        from openai_countries import users_admin  # noqa: F401 - registers the limited user admin

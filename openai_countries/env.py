@@ -81,8 +81,8 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
         raise ImproperlyConfigured(f"{name}={url!r} cannot be parsed: {exc}") from None
-    if not config.get("NAME"):
-        raise ImproperlyConfigured(f"{name}={url!r} names no database.")
+    if not config.get("NAME") or config["NAME"] == ":memory:":
+        raise ImproperlyConfigured(f"{name}={url!r} names no database (file or name).")
     if config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True

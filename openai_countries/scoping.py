@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -35,13 +36,20 @@ def _crosses_many(model: type[models.Model], lookup: str) -> bool:
 
 class CountryScopedQuerySet(models.QuerySet[_M]):
     def in_countries(self, countries: Iterable[int] | models.QuerySet[Any]) -> Self:
-        """Rows that belong to any of ``countries`` (Country ids or a Country queryset)."""
-        lookup: str = self.model.country_lookup  # type: ignore[attr-defined]
-        condition = {f"{lookup}__in": countries}
-        if _crosses_many(self.model, lookup):
+        """Rows that belong to any of ``countries`` (Country ids or a Country queryset).
+
+        ``country_lookup`` is one path, or a tuple of paths when a row reaches countries in more
+        than one way (a report run: its country, or its partnership's countries).
+        """
+        declared = self.model.country_lookup  # type: ignore[attr-defined]
+        lookups: tuple[str, ...] = declared if isinstance(declared, tuple) else (declared,)
+        condition = Q()
+        for lookup in lookups:
+            condition |= Q(**{f"{lookup}__in": countries})
+        if any(_crosses_many(self.model, lookup) for lookup in lookups):
             # A subquery keeps each row once without DISTINCT (which breaks ordering and counts).
-            return self.filter(pk__in=self.model._base_manager.filter(**condition).values("pk"))
-        return self.filter(**condition)
+            return self.filter(pk__in=self.model._base_manager.filter(condition).values("pk"))
+        return self.filter(condition)
 
     def restrict(self, user: AbstractBaseUser | AnonymousUser, action: str = "view") -> Self:
         """Rows of the countries on which ``user`` may do ``action``; nothing for anyone else."""

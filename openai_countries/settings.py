@@ -28,6 +28,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DJANGO_ENV = env_choice("DJANGO_ENV", "development", {"development", "production"})
 PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production.")
 
 _DEV_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
@@ -105,6 +107,8 @@ TEMPLATES = [
     },
 ]
 
+if PRODUCTION and not env_str("DATABASE_URL", ""):
+    raise ImproperlyConfigured("DATABASE_URL must be set (PostgreSQL) when DJANGO_ENV=production.")
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -225,6 +229,8 @@ DEFAULT_CURRENCY = "USD"
 
 # Celery: with no broker configured, tasks run eagerly in the web process (embedded mode).
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL")
+if PRODUCTION and CELERY_BROKER_URL is None:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be set (Redis) when DJANGO_ENV=production.")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -276,5 +282,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}),
+    },
 }

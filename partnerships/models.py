@@ -721,7 +721,8 @@ class ReportStatus(models.TextChoices):
 class ReportRun(models.Model):
     """One requested PDF progress report: its scope, as-of date, language and rendering outcome."""
 
-    country_lookup = "country"
+    # A country report belongs to its country; a partnership report to the partnership's.
+    country_lookup = ("country", "partnership__countries")
 
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
     country = models.ForeignKey(
@@ -776,7 +777,7 @@ class ReportRun(models.Model):
                 condition=Q(
                     kind=ReportKind.COUNTRY, country__isnull=False, partnership__isnull=True
                 )
-                | Q(kind=ReportKind.PARTNERSHIP, partnership__isnull=False)
+                | Q(kind=ReportKind.PARTNERSHIP, partnership__isnull=False, country__isnull=True)
                 | Q(kind=ReportKind.PORTFOLIO, country__isnull=True, partnership__isnull=True),
                 name="report_run_scope_matches_kind",
                 violation_error_message=_(

@@ -66,3 +66,21 @@ def test_scale_data_depends_on_the_seed_alone() -> None:
     generate(countries=3, seed=11)
     assert snapshot() == at_once
     assert len({row[0] for row in at_once}) == 3
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda: f.UserFactory.create(username="admin"), "without the demo password"),
+        (lambda: f.OrganisationFactory.create(name="Real Ministry"), "Real Ministry"),
+        (
+            lambda: f.ExchangeRateFactory.create(source="Central bank feed"),
+            "exchange rate",
+        ),
+    ],
+)
+def test_refuses_real_data_that_looks_like_demo_data(make: Any, named: str) -> None:
+    make()
+    with pytest.raises(CommandError, match=named):
+        load()
+    assert not Partnership.objects.exists()

@@ -122,3 +122,50 @@ def test_production_requires_a_secret_key_and_hosts() -> None:
     assert "SECRET_KEY must be set" in result.stderr
     result = _start(DJANGO_ENV="production", SECRET_KEY="x" * 60)
     assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "program.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"DEBUG": "true"}, "DEBUG must be off"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
+        ({"CELERY_BROKER_URL": ""}, "CELERY_BROKER_URL must be set"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
+        ({"DATABASE_URL": "sqlite://"}, "names no database"),
+    ],
+)
+def test_production_refuses_unsafe_or_missing_settings(
+    override: dict[str, str], message: str
+) -> None:
+    result = _start(**(PRODUCTION | override))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.slow
+def test_deploy_checks_pass_with_production_settings() -> None:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean | PRODUCTION,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -95,3 +95,23 @@ def test_site_country_must_take_part_in_the_partnership(no: Any) -> None:
     with pytest.raises(ValidationError) as error:
         site.full_clean()
     assert "does not take part" in error.value.message_dict["country"][0]
+
+
+def test_a_site_without_permits_cannot_leave_permitting(manager: Any) -> None:
+    site = site_at(SiteStatus.PERMITTING)
+    with pytest.raises(ValidationError, match="no required permit is recorded"):
+        site_advance_status(site=site, to_status="construction", by=manager)
+
+
+def test_an_expired_grant_does_not_count(manager: Any) -> None:
+    import datetime
+
+    site = site_at(SiteStatus.PERMITTING)
+    f.PermitFactory.create(
+        site=site,
+        status="granted",
+        decided_on=datetime.date(2020, 1, 1),
+        expires_on=datetime.date(2021, 1, 1),
+    )
+    with pytest.raises(ValidationError, match="not granted or expired"):
+        site_advance_status(site=site, to_status="construction", by=manager)

@@ -26,7 +26,7 @@ from financing.services import (
 )
 from infrastructure.models import SITE_PATH, Permit, SecurityControl, Site, SitePhase, SiteStatus
 from infrastructure.services import site_advance_status, site_cancel, site_hold
-from localization.models import Locale, RequirementStatus
+from localization.models import Locale, RequirementStatus, RequirementStatusTransition
 from localization.services import locale_get_or_create, requirement_create, requirement_transition
 from openai_countries.demo import program
 from openai_countries.history import create_tracked
@@ -55,6 +55,9 @@ from partnerships.services.stages import (
 )
 
 User = get_user_model()
+
+# Requirements of partnerships not yet operational went live by this (scripted) date.
+_LIVE_BY = datetime.date(2026, 10, 15)
 
 # The review path a requirement walks to reach each status.
 _REQUIREMENT_PATH = {
@@ -260,11 +263,32 @@ class ProgramLoader:
 
     @staticmethod
     def _backdate(partnership: Partnership, dates: list[datetime.date]) -> None:
-        """Give each recorded stage move its scripted date (noon UTC), oldest first."""
+        """Date the recorded moves as the program's script says, so the demo reads the same
+        whenever it is loaded: stage moves, the sign-offs before ``signed`` and the go-live of
+        requirements before ``operational``."""
         transitions = list(StageTransition.objects.filter(partnership=partnership).order_by("pk"))
-        for transition, on in zip(transitions, dates, strict=False):
-            transition.at = datetime.datetime.combine(on, datetime.time(12), tzinfo=datetime.UTC)
+        if len(transitions) != len(dates):
+            raise ValueError(
+                f"{partnership.code}: {len(transitions)} stage moves but {len(dates)} dates"
+            )
+
+        def noon(on: datetime.date) -> datetime.datetime:
+            return datetime.datetime.combine(on, datetime.time(12), tzinfo=datetime.UTC)
+
+        for transition, on in zip(transitions, dates, strict=True):
+            transition.at = noon(on)
         StageTransition.objects.bulk_update(transitions, ["at"])
+        moved_on = {t.to_status: t.at.date() for t in transitions}
+        if Stage.SIGNED in moved_on:
+            partnership.sign_offs.update(
+                signed_at=noon(moved_on[Stage.SIGNED] - datetime.timedelta(days=2))
+            )
+        live_on = moved_on.get(Stage.OPERATIONAL, _LIVE_BY) - datetime.timedelta(days=14)
+        live = partnership.requirements.filter(status=RequirementStatus.LIVE)
+        live.update(live_on=live_on, signed_off_at=noon(live_on))
+        RequirementStatusTransition.objects.filter(
+            requirement__in=live, to_status=RequirementStatus.LIVE
+        ).update(at=noon(live_on))
 
     def _load_site(
         self, partnership: Partnership, spec: dict[str, Any], orgs: dict[str, Organisation]

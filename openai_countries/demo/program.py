@@ -396,7 +396,13 @@ PARTNERSHIPS: list[dict[str, Any]] = [
         "planned_start": d(2025, 5, 22),
         "planned_end": d(2028, 12, 31),
         "workstreams": ["capacity", "chatgpt", "security", "stargate"],
-        "stage_dates": [d(2025, 3, 1), d(2025, 4, 1), d(2025, 5, 22), d(2025, 8, 1)],
+        "stage_dates": [
+            d(2025, 3, 1),
+            d(2025, 4, 1),
+            d(2025, 4, 20),
+            d(2025, 5, 22),
+            d(2025, 8, 1),
+        ],
         "participants": [
             ("G42", "funding", "Partnership lead (illustrative)"),
             ("Oracle", "operator", ""),
@@ -565,6 +571,7 @@ PARTNERSHIPS: list[dict[str, Any]] = [
         "stage_dates": [
             d(2025, 5, 1),
             d(2025, 6, 1),
+            d(2025, 7, 1),
             d(2025, 7, 31),
             d(2025, 9, 1),
             d(2026, 10, 15),
@@ -726,7 +733,13 @@ PARTNERSHIPS: list[dict[str, Any]] = [
         "planned_start": d(2025, 9, 16),
         "planned_end": d(2028, 12, 31),
         "workstreams": ["capacity", "chatgpt", "security"],
-        "stage_dates": [d(2025, 5, 1), d(2025, 6, 1), d(2025, 7, 21), d(2026, 4, 15)],
+        "stage_dates": [
+            d(2025, 5, 1),
+            d(2025, 6, 1),
+            d(2025, 6, 20),
+            d(2025, 7, 21),
+            d(2026, 4, 15),
+        ],
         "participants": [
             ("Nscale", "operator", ""),
             ("NVIDIA", "implementing", ""),

@@ -44,6 +44,7 @@ from partnerships.models import (
 )
 
 SCALE_PREFIX = "SC-"
+SCALE_ORGANISATION_SUFFIX = "(scale data)"
 SITES_PER_COUNTRY = (10, 12)
 COMMITMENTS_PER_COUNTRY = 250
 DISBURSEMENTS_PER_COMMITMENT = (4, 6)
@@ -111,7 +112,7 @@ class _Generator:
         Organisation.objects.bulk_create(
             [
                 Organisation(
-                    name=f"Government of {c.name} (scale data)",
+                    name=f"Government of {c.name} {SCALE_ORGANISATION_SUFFIX}",
                     kind=OrganisationKind.GOVERNMENT,
                     home_country=c,
                 )
@@ -122,7 +123,7 @@ class _Generator:
         governments = {
             o.home_country_id: o
             for o in Organisation.objects.filter(
-                name__endswith="(scale data)", home_country__in=chosen
+                name__endswith=SCALE_ORGANISATION_SUFFIX, home_country__in=chosen
             )
         }
         partnerships = Partnership.objects.bulk_create(

@@ -8,10 +8,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from financing.models import ExchangeRate
 from openai_countries.demo import program
 from openai_countries.demo.loader import demo_partnership_codes, demo_usernames, load_program
-from openai_countries.demo.scale import SCALE_PREFIX, generate
-from partnerships.models import Country, Partnership
+from openai_countries.demo.scale import SCALE_ORGANISATION_SUFFIX, SCALE_PREFIX, generate
+from partnerships.models import Country, Organisation, Partnership
 
 
 class Command(BaseCommand):
@@ -74,6 +75,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _non_demo_data() -> str:
+        """What in this database was not made by this command, if anything."""
         codes = set(
             Partnership.objects.exclude(code__startswith=SCALE_PREFIX).values_list(
                 "code", flat=True
@@ -82,7 +84,24 @@ class Command(BaseCommand):
         foreign_codes = sorted(codes - demo_partnership_codes())
         if foreign_codes:
             return f"partnerships {', '.join(foreign_codes[:5])}"
-        users = get_user_model().objects.exclude(username__in=demo_usernames())
-        if users.exists():
-            return f"{users.count()} user(s) such as {users.first()}"
+        users = get_user_model().objects
+        others = users.exclude(username__in=demo_usernames())
+        if others.exists():
+            return f"{others.count()} user(s) such as {others.first()}"
+        impostors = [
+            u.username
+            for u in users.filter(username__in=demo_usernames())
+            if not u.check_password(program.DEMO_PASSWORD)
+        ]
+        if impostors:
+            return f"user(s) {', '.join(sorted(impostors)[:5])} without the demo password"
+        demo_organisations = {name for name, _kind, _home in program.ORGANISATIONS}
+        organisations = Organisation.objects.exclude(name__in=demo_organisations).exclude(
+            name__endswith=SCALE_ORGANISATION_SUFFIX
+        )
+        if organisations.exists():
+            return f"organisation {organisations.first()}"
+        rates = ExchangeRate.objects.exclude(source=program.RATE_SOURCE)
+        if rates.exists():
+            return f"exchange rate {rates.first()}"
         return ""
