@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.http import Http404
 from rest_framework import mixins, serializers, viewsets
@@ -63,6 +64,37 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
         if is_country_scoped(queryset.model):
             return queryset.restrict(self.request.user, self.scope_action())  # type: ignore[attr-defined]
         return queryset
+
+    def get_object(self) -> Any:
+        """Another country's row is a 404, like a row that does not exist; the attempt is logged."""
+        try:
+            return super().get_object()
+        except Http404:
+            self._log_denied_attempt()
+            raise
+
+    def _log_denied_attempt(self) -> None:
+        model = self.queryset.model
+        if not is_country_scoped(model):
+            return
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs.get(lookup)
+        try:
+            target = model._base_manager.filter(**{self.lookup_field: value}).first()
+        except (ValueError, TypeError, DjangoValidationError):
+            return
+        if target is None:
+            return
+        from partnerships.models import AccessEventKind
+        from partnerships.services.audit import access_event_record
+
+        access_event_record(
+            user=self.request.user,
+            kind=AccessEventKind.DENIED,
+            allowed=False,
+            target=f"{model._meta.label} {target.pk} ({self.request.method} {self.action})",
+            detail={"path": self.request.path, "action": self.scope_action()},
+        )
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
