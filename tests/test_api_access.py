@@ -237,11 +237,8 @@ def test_every_scoped_endpoint_has_a_bundle() -> None:
 def test_every_country_scoped_model_has_an_endpoint() -> None:
     from django.apps import apps
 
-    exposed = {
-        viewset.queryset.model
-        for _prefix, viewset, _basename in router.registry
-        if getattr(viewset, "queryset", None) is not None
-    }
+    querysets = [getattr(viewset, "queryset", None) for _prefix, viewset, _name in router.registry]
+    exposed = {queryset.model for queryset in querysets if queryset is not None}
     missing = [
         model._meta.label
         for app in ("partnerships", "infrastructure", "financing", "localization")
