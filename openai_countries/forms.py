@@ -1,0 +1,33 @@
+"""Form building blocks: choice fields that offer only what the user may change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from openai_countries.scoping import is_country_scoped
+from partnerships.access import countries_for
+
+
+class ScopedFormMixin:
+    """Restricts every model choice field to rows (or countries) the user may change.
+
+    Pass ``user=`` to the form. A foreign id then fails validation exactly like one that does
+    not exist ("Select a valid choice"), so nobody can even name another country's record.
+    """
+
+    scope_action = "change"
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from partnerships.models import Country
+
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            if not isinstance(field, forms.ModelChoiceField):
+                continue
+            queryset: Any = field.queryset
+            if queryset.model is Country:
+                field.queryset = countries_for(user, self.scope_action) & queryset
+            elif is_country_scoped(queryset.model):
+                field.queryset = queryset.restrict(user, self.scope_action)
