@@ -17,10 +17,11 @@ from openai_countries.testing import all_ids, client_for
 
 pytestmark = pytest.mark.django_db
 
-SCOPED = [
-    (basename, viewset.queryset.model)
+SCOPED: list[tuple[str, Any]] = [
+    (basename, queryset.model)
     for _prefix, viewset, basename in router.registry
-    if getattr(viewset, "queryset", None) is not None and is_country_scoped(viewset.queryset.model)
+    if (queryset := getattr(viewset, "queryset", None)) is not None
+    and is_country_scoped(queryset.model)
 ]
 
 
