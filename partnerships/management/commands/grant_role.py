@@ -1,4 +1,4 @@
-"""``manage.py grant_role USER ROLE [COUNTRY] --by ADMIN``: give a role, recorded as in the admin."""
+"""``manage.py grant_role USER ROLE [COUNTRY] --by ADMIN``: give a role, recorded."""
 
 from __future__ import annotations
 
