@@ -67,7 +67,8 @@ class ObtainTokenView(APIView):
     @extend_schema(tags=["auth"], request=ObtainTokenInput, responses={201: NewTokenSerializer})
     def post(self, request: Request) -> Response:
         data = action_input(ObtainTokenInput, request)
-        user = authenticate(request, username=data["username"], password=data["password"])
+        # The Django request, so django-axes can count failures and answer a lockout itself.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             return Response(
                 {"non_field_errors": ["Unable to log in with these credentials."]},
