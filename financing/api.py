@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financing import filters
 from financing.models import Commitment, CommitmentStatusTransition, Disbursement, ExchangeRate
 from financing.services import (
     commitment_cancel,
@@ -122,6 +123,7 @@ class CommitmentViewSet(ScopedModelViewSet):
 
     queryset = Commitment.objects.select_related("partnership", "country", "funder", "site")
     serializer_class = CommitmentSerializer
+    filterset_class = filters.CommitmentFilterSet
     search_fields = ("description", "funder__name")
     action_scopes: ClassVar[dict[str, str]] = {"confirm": "confirm"}
 
@@ -218,6 +220,7 @@ class DisbursementViewSet(ScopedReadOnlyViewSet):
 
     queryset = Disbursement.objects.select_related("commitment")
     serializer_class = DisbursementSerializer
+    filterset_class = filters.DisbursementFilterSet
     search_fields = ("reference",)
 
 
@@ -229,6 +232,7 @@ class CommitmentTransitionViewSet(ScopedReadOnlyViewSet):
 
     queryset = CommitmentStatusTransition.objects.select_related("commitment", "by")
     serializer_class = CommitmentTransitionSerializer
+    filterset_class = filters.CommitmentTransitionFilterSet
 
 
 @extend_schema_view(**{name: extend_schema(tags=["reference"]) for name in CRUD})
@@ -237,6 +241,7 @@ class ExchangeRateViewSet(ScopedModelViewSet):
 
     queryset = ExchangeRate.objects.all()
     serializer_class = ExchangeRateSerializer
+    filterset_class = filters.ExchangeRateFilterSet
 
     def create_object(self, data: dict[str, Any]) -> Any:
         return exchange_rate_set(by=self.request.user, **data)

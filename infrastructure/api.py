@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from infrastructure import filters
 from infrastructure.models import (
     Permit,
     SecurityControl,
@@ -147,6 +148,7 @@ class SiteViewSet(ScopedModelViewSet):
 
     queryset = Site.objects.select_related("country", "partnership", "operator")
     serializer_class = SiteSerializer
+    filterset_class = filters.SiteFilterSet
     search_fields = ("name", "locality")
     action_scopes: ClassVar[dict[str, str]] = {}
 
@@ -217,6 +219,7 @@ class SitePhaseViewSet(ScopedModelViewSet):
 
     queryset = SitePhase.objects.select_related("site")
     serializer_class = SitePhaseSerializer
+    filterset_class = filters.SitePhaseFilterSet
 
 
 @_tags
@@ -225,6 +228,7 @@ class PermitViewSet(ScopedModelViewSet):
 
     queryset = Permit.objects.select_related("site")
     serializer_class = PermitSerializer
+    filterset_class = filters.PermitFilterSet
     search_fields = ("authority", "reference")
 
 
@@ -234,6 +238,7 @@ class SecurityControlViewSet(ScopedModelViewSet):
 
     queryset = SecurityControl.objects.select_related("site", "reviewer")
     serializer_class = SecurityControlSerializer
+    filterset_class = filters.SecurityControlFilterSet
 
 
 @extend_schema_view(
@@ -244,3 +249,4 @@ class SiteTransitionViewSet(ScopedReadOnlyViewSet):
 
     queryset = SiteStatusTransition.objects.select_related("site", "by")
     serializer_class = SiteTransitionSerializer
+    filterset_class = filters.SiteTransitionFilterSet

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from localization import filters
 from localization.models import (
     Locale,
     LocalizationRequirement,
@@ -89,6 +90,7 @@ class LocaleViewSet(ScopedModelViewSet):
 
     queryset = Locale.objects.prefetch_related("default_for")
     serializer_class = LocaleSerializer
+    filterset_class = filters.LocaleFilterSet
     search_fields = ("tag", "name")
 
     def create_object(self, data: dict[str, Any]) -> Any:
@@ -103,6 +105,7 @@ class RequirementViewSet(ScopedModelViewSet):
         "partnership", "country", "locale", "owner"
     )
     serializer_class = RequirementSerializer
+    filterset_class = filters.RequirementFilterSet
     search_fields = ("title", "acceptance_criteria")
     action_scopes: ClassVar[dict[str, str]] = {"sign_off": "sign_off"}
 
@@ -154,3 +157,4 @@ class RequirementTransitionViewSet(ScopedReadOnlyViewSet):
 
     queryset = RequirementStatusTransition.objects.select_related("requirement", "by")
     serializer_class = RequirementTransitionSerializer
+    filterset_class = filters.RequirementTransitionFilterSet

@@ -21,6 +21,7 @@ from openai_countries.api.serializers import (
 )
 from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from openai_countries.money import CURRENCY_CHOICES
+from partnerships import filters
 from partnerships.models import (
     Agreement,
     Country,
@@ -139,6 +140,7 @@ class OrganisationViewSet(ScopedModelViewSet):
 
     queryset = Organisation.objects.select_related("home_country")
     serializer_class = OrganisationSerializer
+    filterset_class = filters.OrganisationFilterSet
     search_fields = ("name", "iati_id")
 
 
@@ -288,6 +290,7 @@ class PartnershipViewSet(ScopedModelViewSet):
         "countries"
     )
     serializer_class = PartnershipSerializer
+    filterset_class = filters.PartnershipFilterSet
     search_fields = ("code", "title", "summary")
     action_scopes: ClassVar[dict[str, str]] = {
         "sign_off": "sign_off",
@@ -532,6 +535,7 @@ class ParticipantViewSet(ScopedModelViewSet):
 
     queryset = Participant.objects.select_related("partnership", "organisation")
     serializer_class = ParticipantSerializer
+    filterset_class = filters.ParticipantFilterSet
 
 
 @_partnership_tags
@@ -540,6 +544,7 @@ class AgreementViewSet(ScopedModelViewSet):
 
     queryset = Agreement.objects.select_related("partnership")
     serializer_class = AgreementSerializer
+    filterset_class = filters.AgreementFilterSet
     search_fields = ("title",)
 
 
@@ -549,6 +554,7 @@ class MilestoneViewSet(ScopedModelViewSet):
 
     queryset = Milestone.objects.select_related("partnership")
     serializer_class = MilestoneSerializer
+    filterset_class = filters.MilestoneFilterSet
     search_fields = ("title",)
 
 
@@ -558,6 +564,7 @@ class RiskViewSet(ScopedModelViewSet):
 
     queryset = Risk.objects.select_related("partnership", "owner")
     serializer_class = RiskSerializer
+    filterset_class = filters.RiskFilterSet
     search_fields = ("title", "mitigation")
 
 
@@ -569,6 +576,7 @@ class StageTransitionViewSet(ScopedReadOnlyViewSet):
 
     queryset = StageTransition.objects.select_related("partnership", "by")
     serializer_class = TransitionSerializer
+    filterset_class = filters.StageTransitionFilterSet
 
 
 @extend_schema_view(
@@ -579,6 +587,7 @@ class StageSignOffViewSet(ScopedReadOnlyViewSet):
 
     queryset = StageSignOff.objects.select_related("partnership", "country", "signed_by")
     serializer_class = StageSignOffSerializer
+    filterset_class = filters.StageSignOffFilterSet
 
 
 class ReportRunSerializer(ScopedModelSerializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from partnerships.services.roles import country_grant_role
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+_RUNS = itertools.count()  # report runs are unique per scope and date
 
 
 def partnership_in(country: Country) -> Partnership:
@@ -117,7 +119,10 @@ CASES = [
     EndpointCase(
         "reportrun",
         lambda c: ReportRun.objects.create(
-            kind="country", country=c, as_of=datetime.date(2026, 10, 31), language="en"
+            kind="country",
+            country=c,
+            as_of=datetime.date(2026, 10, 31) - datetime.timedelta(days=next(_RUNS)),
+            language="en",
         ),
         deletable=False,
     ),

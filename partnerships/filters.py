@@ -1,0 +1,113 @@
+"""FilterSets of partnerships' models, shared by the API (``?field=``) and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+
+from openai_countries.filters import CountryCodeFilter
+from partnerships.models import (
+    Agreement,
+    Milestone,
+    Organisation,
+    Participant,
+    Partnership,
+    Risk,
+    StageSignOff,
+    StageTransition,
+)
+
+
+class PartnershipFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+    region = django_filters.CharFilter(field_name="countries__region__code", distinct=True)
+
+    class Meta:
+        model = Partnership
+        fields = {
+            "stage": ["exact", "in"],
+            "wave": ["exact"],
+            "owner": ["exact"],
+            "health_override": ["exact"],
+            "provenance": ["exact"],
+            "planned_start": ["gte", "lte"],
+        }
+
+
+class OrganisationFilterSet(django_filters.FilterSet):
+    home_country = django_filters.CharFilter(field_name="home_country__code", lookup_expr="iexact")
+
+    class Meta:
+        model = Organisation
+        fields = {"kind": ["exact"]}
+
+
+class ParticipantFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = Participant
+        fields = {"partnership": ["exact"], "organisation": ["exact"], "role": ["exact"]}
+
+
+class AgreementFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = Agreement
+        fields = {
+            "partnership": ["exact"],
+            "agreement_type": ["exact"],
+            "status": ["exact"],
+            "signed_on": ["gte", "lte"],
+        }
+
+
+class MilestoneFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = Milestone
+        fields = {
+            "partnership": ["exact"],
+            "workstream": ["exact"],
+            "due_on": ["gte", "lte"],
+            "completed_on": ["isnull"],
+        }
+
+    def filter_overdue(self, queryset: Any, name: str, value: bool) -> Any:
+        from django.utils import timezone
+
+        overdue = {"completed_on__isnull": True, "due_on__lt": timezone.localdate()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+class RiskFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = Risk
+        fields = {
+            "partnership": ["exact"],
+            "status": ["exact"],
+            "likelihood": ["gte"],
+            "impact": ["gte"],
+        }
+
+
+class StageTransitionFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = StageTransition
+        fields = {"partnership": ["exact"], "to_status": ["exact"], "at": ["gte", "lte"]}
+
+
+class StageSignOffFilterSet(django_filters.FilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = StageSignOff
+        fields = {"partnership": ["exact"], "gate": ["exact"], "side": ["exact"]}
