@@ -57,13 +57,39 @@ class CountryCodeField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+def row_version(instance: Any) -> str:
+    """A row's version for optimistic concurrency: it changes with every save."""
+    return f"{instance.pk}-{instance.updated_at.timestamp():.6f}"
+
+
 class ScopedModelSerializer(serializers.ModelSerializer):
-    """Base of API serializers: explicit fields, scoped related fields, unknown fields refused."""
+    """Base of API serializers: explicit fields, scoped related fields, unknown fields refused,
+    and a ``version`` on rows that can be edited (send it back, or ``If-Match``, to update)."""
 
     serializer_related_field = ScopedRelatedField
+    # Echoed back by clients with their edits; checked by the viewset, never written.
+    _ACCEPTED_READ_ONLY = frozenset({"id", "version"})
+
+    def get_field_names(self, declared_fields: Any, info: Any) -> list[str]:
+        names = list(super().get_field_names(declared_fields, info))
+        if hasattr(self.Meta.model, "updated_at") and "version" not in names:
+            names.append("version")
+        return names
+
+    def build_unknown_field(self, field_name: str, model_class: Any) -> Any:
+        if field_name == "version":
+            return serializers.CharField, {"read_only": True, "source": "*"}
+        return super().build_unknown_field(field_name, model_class)
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        if "version" in data:
+            data["version"] = row_version(instance)
+        return data
 
     def to_internal_value(self, data: Any) -> Any:
         writable = {name for name, field in self.fields.items() if not field.read_only}
+        writable |= self._ACCEPTED_READ_ONLY
         unknown = sorted(set(data) - writable) if isinstance(data, dict) else []
         errors: dict[str, Any] = {name: ["Unknown or read-only field."] for name in unknown}
         try:

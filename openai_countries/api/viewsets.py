@@ -14,9 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.http import Http404
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from openai_countries.api.permissions import CountryActionPermission
+from openai_countries.api.serializers import row_version
 from openai_countries.history import create_tracked, delete_tracked, update_tracked
 from openai_countries.scoping import is_country_scoped
 
@@ -145,7 +148,42 @@ class ScopedModelViewSet(
     mixins.DestroyModelMixin,
     ScopedGenericViewSet,
 ):
-    pass
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        response = Response(self.get_serializer(instance).data)
+        if hasattr(instance, "updated_at"):
+            response["ETag"] = f'"{row_version(instance)}"'
+        return response
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Optimistic concurrency: the client says which version it edited (``If-Match`` or
+        ``version``); if the row changed since, nothing is written and the current state comes
+        back with 412, so no edit silently overwrites another."""
+        with transaction.atomic():
+            instance = self.get_object()
+            model: Any = type(instance)
+            current = model._base_manager.select_for_update().get(pk=instance.pk)
+            supplied = request.headers.get("If-Match") or (
+                request.data.get("version") if isinstance(request.data, dict) else None
+            )
+            if not supplied:
+                return Response(
+                    {"detail": "Send the version you edited: the If-Match header with the ETag "
+                               "you read, or the version field."},
+                    status=status.HTTP_428_PRECONDITION_REQUIRED,
+                )  # fmt: skip
+            if str(supplied).removeprefix("W/").strip('"') != row_version(current):
+                body = {
+                    "detail": "This record changed since you read it; nothing was saved. "
+                    "Here is its current state; apply your edit to it and send it again.",
+                    "current": self.get_serializer(current).data,
+                }
+                headers = {"ETag": f'"{row_version(current)}"'}
+                return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
+            response: Response = super().update(request, *args, **kwargs)
+        if isinstance(response.data, dict) and "version" in response.data:
+            response["ETag"] = f'"{response.data["version"]}"'
+        return response
 
 
 class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

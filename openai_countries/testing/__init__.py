@@ -134,7 +134,8 @@ def run_bundle(
         assert response.status_code == 201, response.content[:500]
     if case.update is not None:
         assert scoped.patch(detail_url(case, theirs), case.update).status_code == 404
-        response = scoped.patch(detail_url(case, mine), case.update)
+        version = scoped.get(detail_url(case, mine)).json()["version"]
+        response = scoped.patch(detail_url(case, mine), {**case.update, "version": version})
         assert response.status_code == 200, response.content[:500]
     if case.deletable:
         assert scoped.delete(detail_url(case, theirs)).status_code == 404
