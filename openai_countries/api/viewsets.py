@@ -13,15 +13,22 @@ from typing import Any, ClassVar
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openai_countries.api.permissions import CountryActionPermission
 from openai_countries.api.serializers import row_version
+from openai_countries.exports import CONTENT_TYPES, to_csv, to_xlsx
 from openai_countries.history import create_tracked, delete_tracked, update_tracked
 from openai_countries.scoping import is_country_scoped
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # HTTP verb -> scoping action.
 VERB_ACTIONS = {
@@ -55,11 +62,14 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
     _scoping_base = True
     permission_classes = [CountryActionPermission]
     action_scopes: ClassVar[dict[str, str]] = {}
+    # Scoping actions of the actions every viewset has.
+    _base_action_scopes: ClassVar[dict[str, str]] = {"export": "export"}
     queryset: models.QuerySet[Any]
 
     def scope_action(self) -> str:
-        if self.action in self.action_scopes:
-            return self.action_scopes[self.action]
+        scopes = {**self._base_action_scopes, **self.action_scopes}
+        if self.action in scopes:
+            return scopes[self.action]
         return VERB_ACTIONS.get(self.request.method or "GET", "view")
 
     def get_queryset(self) -> models.QuerySet[Any]:
@@ -98,6 +108,46 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
             target=f"{model._meta.label} {target.pk} ({self.request.method} {self.action})",
             detail={"path": self.request.path, "action": self.scope_action()},
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "file", str, enum=["csv", "xlsx"], description="File type (default csv)"
+            )
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, _XLSX): OpenApiTypes.BINARY},
+        summary="Download every row of this list (same filters) as CSV or XLSX",
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> HttpResponse:
+        """All rows the list would show (its filters apply), without pagination; audited."""
+        kind = request.query_params.get("file", "csv")
+        if kind not in CONTENT_TYPES:
+            raise serializers.ValidationError({"file": ["Choose csv or xlsx."]})
+        queryset = self.filter_queryset(self.get_queryset())
+        serializer = self.get_serializer(queryset, many=True)
+        records = serializer.data
+        columns = list(serializer.child.fields)  # type: ignore[attr-defined]
+        name = self.queryset.model._meta.verbose_name_plural
+        body = (
+            to_csv(columns, records)
+            if kind == "csv"
+            else to_xlsx(columns, records, title=str(name))
+        )
+        from partnerships.models import AccessEventKind
+        from partnerships.services.audit import access_event_record
+
+        access_event_record(
+            user=request.user,
+            kind=AccessEventKind.EXPORT,
+            allowed=True,
+            target=f"{self.queryset.model._meta.label} ({kind})",
+            detail={"rows": len(records), "query": request.query_params.dict()},
+        )
+        response = HttpResponse(body, content_type=CONTENT_TYPES[kind])
+        filename = slugify(str(name)) or "export"
+        response["Content-Disposition"] = f'attachment; filename="{filename}.{kind}"'
+        return response
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
