@@ -57,7 +57,7 @@ def test_xlsx_export_opens_in_a_spreadsheet(manager: Any, ae: Any) -> None:
     response = client_for(manager).get("/api/v1/sites/export/?file=xlsx")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="sites.xlsx"'
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet: Any = load_workbook(io.BytesIO(response.content)).active
     values = list(sheet.values)
     assert "name" in values[0]
     assert values[1][values[0].index("name")] == "'@Abu Dhabi"
