@@ -190,13 +190,15 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
             self.delete_object(instance)
 
 
+# ScopedGenericViewSet comes first so that its perform_* (services, re-checks) win over the
+# mixins' defaults, which would save through the serializer and skip the services.
 class ScopedModelViewSet(
+    ScopedGenericViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    ScopedGenericViewSet,
 ):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
@@ -236,7 +238,7 @@ class ScopedModelViewSet(
         return response
 
 
-class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class ScopedReadOnlyViewSet(ScopedGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Records only services write (transitions, sign-offs): listed and shown, never edited."""
 
 
