@@ -17,7 +17,7 @@ BY_NAME = {case.basename: case for case in CASES}
 LONG = "x" * 5000
 
 # (endpoint, changes to a valid create payload, the key the 400 must name)
-BAD_CREATES = [
+BAD_CREATES: list[tuple[str, dict[str, Any], str]] = [
     ("partnership", {"code": "not a code"}, "code"),
     ("partnership", {"title": LONG}, "title"),
     ("partnership", {"lead_country": "XX"}, "lead_country"),
