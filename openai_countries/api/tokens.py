@@ -83,6 +83,7 @@ class TokenViewSet(viewsets.ViewSet):
 
     permission_classes = (IsAuthenticated,)
     serializer_class = TokenSerializer
+    lookup_value_regex = "[0-9]+"
 
     @extend_schema(responses=TokenSerializer(many=True))
     def list(self, request: Request) -> Response:
