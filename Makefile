@@ -24,12 +24,13 @@ run: setup  ## Migrate, load the demo program and serve it (plus a worker when a
 test: setup  ## Run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 	@$(UV) run pytest
 
-lint: setup  ## ruff (lint + format), mypy, Django checks, migrations up to date
+lint: setup  ## ruff (lint + format), mypy, Django checks, migrations up to date, OpenAPI schema
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy .
 	@$(UV) run python manage.py check
 	@$(UV) run python manage.py makemigrations --check --dry-run
+	@$(UV) run python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench: setup  ## Benchmarks (print figures; see bench/README.md)
 	@if [ -d bench ]; then $(UV) run python -m bench; else echo "No benchmarks yet."; fi
