@@ -42,6 +42,9 @@ def _tags(cls: type) -> type:
 
 class SiteSerializer(ScopedModelSerializer):
     country = CountryCodeField()
+    status_before_hold = serializers.CharField(
+        read_only=True, help_text="The status a site on hold returns to; else empty."
+    )
 
     class Meta:
         model = Site

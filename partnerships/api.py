@@ -155,6 +155,13 @@ class PartnershipSerializer(MoneySerializerMixin, ScopedModelSerializer):
     planned_investment_currency = serializers.ChoiceField(
         choices=CURRENCY_CHOICES, allow_null=True, required=False
     )
+    # Read-only and often empty: plain strings, so the schema admits "" (an enum would not).
+    stage_before_hold = serializers.CharField(
+        read_only=True, help_text="The stage a partnership on hold returns to; else empty."
+    )
+    health_override = serializers.CharField(
+        read_only=True, help_text="on_track, at_risk or off_track when overridden; else empty."
+    )
     workstreams = serializers.ListField(
         child=serializers.ChoiceField(choices=Workstream.choices),
         required=False,

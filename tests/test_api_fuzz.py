@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -17,6 +17,20 @@ from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 CHECKS = [not_a_server_error, response_schema_conformance]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """Requests here go through the WSGI handler, not Django's test client, so do what the test
+    client does: keep request signals from closing the connection the test transaction holds."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -48,7 +62,10 @@ schema = _load_schema()
 
 @schema.parametrize()
 @settings(
-    max_examples=5,
+    max_examples=10,
+    # Random generation only: the coverage phase (run with "explicit") enumerates boundary cases
+    # for every parameter and takes minutes per operation; CI keeps well under its time budget.
+    phases=[Phase.generate],
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
