@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementStatusEnum": "partnerships.models.AgreementStatus",
         "RiskStatusEnum": "partnerships.models.RiskStatus",
         "ReportStatusEnum": "partnerships.models.ReportStatus",
+        "ReportKindEnum": "partnerships.models.ReportKind",
+        "OrganisationKindEnum": "partnerships.models.OrganisationKind",
         "SiteStatusEnum": "infrastructure.models.SiteStatus",
         "PermitStatusEnum": "infrastructure.models.PermitStatus",
         "ControlStatusEnum": "infrastructure.models.ControlStatus",
@@ -241,6 +243,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# PDF rendering has its own queue, so a monthly batch never delays other work.
+CELERY_TASK_ROUTES = {"partnerships.tasks.render_report": {"queue": "reports"}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

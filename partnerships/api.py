@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -23,6 +26,7 @@ from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyView
 from openai_countries.money import CURRENCY_CHOICES
 from partnerships import filters
 from partnerships.models import (
+    AccessEventKind,
     Agreement,
     Country,
     Health,
@@ -31,7 +35,9 @@ from partnerships.models import (
     Participant,
     Partnership,
     Region,
+    ReportKind,
     ReportRun,
+    ReportStatus,
     Risk,
     SignOffSide,
     Stage,
@@ -40,12 +46,14 @@ from partnerships.models import (
     Workstream,
 )
 from partnerships.selectors import partnership_health
+from partnerships.services.audit import access_event_record
 from partnerships.services.partnerships import (
     partnership_add_country,
     partnership_create,
     partnership_set_health_override,
     partnership_update,
 )
+from partnerships.services.reports import report_run_request
 from partnerships.services.stages import (
     partnership_advance_stage,
     partnership_cancel,
@@ -623,9 +631,78 @@ class ReportRunSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    country = CountryCodeField(required=False, allow_null=True)
+    partnership = serializers.IntegerField(required=False, allow_null=True)
+    as_of = serializers.DateField(required=False)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, default="en")
+
+
 @extend_schema_view(list=extend_schema(tags=["reports"]), retrieve=extend_schema(tags=["reports"]))
 class ReportRunViewSet(ScopedReadOnlyViewSet):
-    """Requested PDF progress reports and their outcome."""
+    """Requested PDF progress reports: request one, follow its status, download it."""
 
     queryset = ReportRun.objects.select_related("country", "partnership", "requested_by")
     serializer_class = ReportRunSerializer
+    action_scopes: ClassVar[dict[str, str]] = {"create": "export", "download": "export"}
+
+    @extend_schema(
+        tags=["reports"],
+        request=ReportRequestSerializer,
+        responses={201: ReportRunSerializer, 200: ReportRunSerializer},
+        summary="Request a report (the same request again returns the existing run)",
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ReportRequestSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        partnership = None
+        if data.get("partnership") is not None:
+            partnership = (
+                Partnership.objects.restrict(request.user, "export")
+                .filter(pk=data["partnership"])
+                .first()
+            )
+            if partnership is None:
+                raise serializers.ValidationError({"partnership": ["Unknown partnership."]})
+        run, created = report_run_request(
+            kind=data["kind"],
+            country=data.get("country"),
+            partnership=partnership,
+            as_of=data.get("as_of") or timezone.localdate(),
+            language=data["language"],
+            by=request.user,
+        )
+        run.refresh_from_db()
+        return Response(
+            ReportRunSerializer(run).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        tags=["reports"],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Download a finished report (scoped, audited)",
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        run = self.get_object()
+        if run.status != ReportStatus.SUCCEEDED:
+            raise serializers.ValidationError({"status": [f"The report is {run.status}."]})
+        access_event_record(
+            user=request.user,
+            kind=AccessEventKind.DOWNLOAD,
+            allowed=True,
+            target=f"partnerships.ReportRun {run.pk}",
+            country=run.country,
+            detail={"sha256": run.sha256},
+        )
+        return FileResponse(
+            run.file.open("rb"),
+            as_attachment=True,
+            filename=run.file.name.rsplit("/", 1)[-1],
+            content_type="application/pdf",
+        )

@@ -14,11 +14,13 @@ from openai_countries.scoping import is_country_scoped
 from partnerships.access import countries_for
 
 
-def _user_and_action(context: dict[str, Any], default: str = "change") -> tuple[Any, str] | None:
+def _user_and_action(context: dict[str, Any]) -> tuple[Any, str] | None:
+    """Who chooses, and for what: writes choose among what they may change; a report request
+    among what it may export (the viewset puts its scoping action in the context)."""
     request = context.get("request")
     if request is None:
         return None
-    return request.user, default
+    return request.user, context.get("scope_action", "change")
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):

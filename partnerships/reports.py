@@ -1,0 +1,165 @@
+"""Rendering report runs to PDF: the report's data (through the requester's scope), a template
+under templates/reports/, WeasyPrint with a fetcher that loads nothing from disk or network."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetchingError
+
+from openai_countries.scope import Scope, ScopeRevoked
+from partnerships.models import ReportKind, ReportRun, ReportStatus
+
+STUCK_AFTER = timedelta(minutes=10)
+
+
+class NoExternalResources(URLFetcher):
+    """Only ``data:`` URLs: user text can never pull a local file or a network resource in."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=False)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not url.startswith("data:"):
+            self.refused.append(url[:200])
+            raise URLFetchingError(f"refused: {url[:80]}")
+        return super().fetch(url, headers)
+
+
+def _claim(run_id: int) -> ReportRun | None:
+    """Move a queued (or abandoned) run to running; None when another worker holds it."""
+    now = timezone.now()
+    claimable = Q(status=ReportStatus.QUEUED) | Q(
+        status=ReportStatus.RUNNING, started_at__lt=now - STUCK_AFTER
+    )
+    claimed = ReportRun.objects.filter(claimable, pk=run_id).update(
+        status=ReportStatus.RUNNING, started_at=now, attempts=F("attempts") + 1
+    )
+    return ReportRun.objects.get(pk=run_id) if claimed else None
+
+
+def _scope(run: ReportRun) -> Scope:
+    if run.requested_by_id is None:
+        return Scope.system("scheduled report")
+    return Scope(user_id=run.requested_by_id)
+
+
+def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
+    """What the report shows, read through the requester's scope at render time."""
+    from financing.models import Commitment
+    from financing.selectors import cofinancing_split
+    from infrastructure.models import Site
+    from localization.models import LocalizationRequirement
+    from partnerships.models import Milestone, Partnership, Risk
+
+    def scoped(queryset: Any) -> Any:
+        queryset = scope.restrict(queryset, "export")
+        if run.kind == ReportKind.COUNTRY:
+            queryset = queryset.in_countries([run.country_id])
+        return queryset
+
+    partnership_filter: dict[str, Any] = {}
+    if run.kind == ReportKind.PARTNERSHIP:
+        partnership_filter = {"partnership": run.partnership_id}
+    partnerships = scoped(Partnership.objects.select_related("lead_country"))
+    if run.kind == ReportKind.PARTNERSHIP:
+        partnerships = partnerships.filter(pk=run.partnership_id)
+    commitments = scoped(Commitment.objects.filter(**partnership_filter))
+    split = cofinancing_split(commitments, as_of=run.as_of)
+    total = split.committed_usd or 1
+    # The chart is drawn here, server-side: 300 px is the whole committed amount.
+    bars = [
+        {
+            "side": side,
+            "usd": totals.committed_usd,
+            "y": 6 + 16 * n,
+            "width": int(300 * totals.committed_usd / total),
+        }
+        for n, (side, totals) in enumerate(split.sides.items())
+    ]
+    return {
+        "run": run,
+        "scope_name": str(run.partnership or run.country or "Portfolio"),
+        "partnerships": list(partnerships),
+        "sites": list(scoped(Site.objects.filter(**partnership_filter).select_related("country"))),
+        "commitments": list(commitments.select_related("funder", "country").order_by("side", "pk")),
+        "split": split,
+        "bars": bars,
+        "requirements": list(
+            scoped(
+                LocalizationRequirement.objects.filter(**partnership_filter).select_related(
+                    "locale", "country"
+                )
+            )
+        ),
+        "overdue": list(
+            scoped(
+                Milestone.objects.filter(
+                    **partnership_filter, completed_on__isnull=True, due_on__lt=run.as_of
+                ).select_related("partnership")
+            )
+        ),
+        "risks": list(scoped(Risk.objects.filter(**partnership_filter))[:20]),
+        "generated_at": timezone.now(),
+    }
+
+
+def render_pdf(run: ReportRun, scope: Scope) -> tuple[bytes, int, list[str]]:
+    with translation.override(run.language):
+        html = render_to_string(
+            "reports/status.html",
+            {**report_context(run, scope), "rtl": translation.get_language_bidi()},
+        )
+    fetcher = NoExternalResources()
+    document = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).render()
+    return document.write_pdf(), len(document.pages), fetcher.refused
+
+
+def report_run_render(*, run_id: int) -> str:
+    """Render a run once: claim it, check the requester still has access, store the PDF."""
+    run = _claim(run_id)
+    if run is None:
+        return "not claimed"
+    started = time.monotonic()
+    scope = _scope(run)
+    try:
+        if run.country_id is not None:
+            scope.require("export", run.country)
+        pdf, pages, _refused = render_pdf(run, scope)
+    except ScopeRevoked:
+        _finish(run, status=ReportStatus.FAILED, error="Access revoked before the report ran.")
+        return "failed"
+    except Exception as error:  # the run records why; the task may retry
+        _finish(run, status=ReportStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
+        raise
+    name = slugify(f"{run.kind}-{run.partnership or run.country or 'portfolio'}-{run.as_of}")
+    with transaction.atomic():
+        run.file.save(f"{name}-{run.language}.pdf", ContentFile(pdf), save=False)
+        _finish(
+            run,
+            status=ReportStatus.SUCCEEDED,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            pages=pages,
+            bytes=len(pdf),
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+    return "succeeded"
+
+
+def _finish(run: ReportRun, *, status: str, **fields: Any) -> None:
+    fields = {"status": status, "finished_at": timezone.now(), "error": "", **fields}
+    if run.file:
+        fields["file"] = run.file.name
+    # Only a running run finishes; a finished one never changes again.
+    ReportRun.objects.filter(pk=run.pk, status=ReportStatus.RUNNING).update(**fields)

@@ -1,0 +1,89 @@
+"""Report runs: requested once per (kind, scope, as-of, language), rendered by a worker."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from partnerships.access import can_on_country, has_global_reach
+from partnerships.models import Country, Partnership, ReportKind, ReportRun
+
+logger = logging.getLogger(__name__)
+
+
+def _check_scope(
+    *, kind: str, country: Country | None, partnership: Partnership | None, by: Any
+) -> None:
+    if kind == ReportKind.COUNTRY:
+        if country is None or partnership is not None:
+            raise ValidationError({"country": _("A country report names a country.")})
+        if not can_on_country(by, "export", country):
+            raise ValidationError({"country": _("Unknown country.")})
+    elif kind == ReportKind.PARTNERSHIP:
+        if partnership is None or country is not None:
+            raise ValidationError({"partnership": _("A partnership report names a partnership.")})
+        if not any(can_on_country(by, "export", c) for c in partnership.countries.all()):
+            raise ValidationError({"partnership": _("Unknown partnership.")})
+    elif kind == ReportKind.PORTFOLIO:
+        if country is not None or partnership is not None:
+            raise ValidationError(_("A portfolio report covers every country; name no scope."))
+        if not has_global_reach(by, "export"):
+            raise ValidationError(_("The portfolio report needs access to every country."))
+    else:
+        raise ValidationError({"kind": _("Unknown report kind.")})
+
+
+def report_run_request(
+    *,
+    kind: str,
+    as_of: date,
+    language: str,
+    by: Any,
+    country: Country | None = None,
+    partnership: Partnership | None = None,
+) -> tuple[ReportRun, bool]:
+    """Ask for a report; the same request again returns the existing run instead of a new one.
+
+    The row is stored first; the render is enqueued once the transaction commits. If the broker
+    is down the request still succeeds: the run stays queued and the sweep picks it up.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the interface languages.")})
+    _check_scope(kind=kind, country=country, partnership=partnership, by=by)
+    key = {
+        "kind": kind,
+        "country": country,
+        "partnership": partnership,
+        "as_of": as_of,
+        "language": language,
+    }
+    existing = ReportRun.objects.filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            run = ReportRun(requested_by=by, **key)
+            run.full_clean(validate_unique=False)
+            run.save()
+    except IntegrityError:  # the same request, a moment earlier, from elsewhere
+        return ReportRun.objects.get(**key), False
+    transaction.on_commit(lambda: report_run_enqueue(run_id=run.pk))
+    return run, True
+
+
+def report_run_enqueue(*, run_id: int) -> bool:
+    """Hand a run to the workers; False (and logged) when the broker cannot be reached."""
+    from partnerships.tasks import render_report
+
+    try:
+        render_report.delay(run_id)
+    except Exception:  # kombu raises several types when the broker is down
+        logger.warning("Report run %s stays queued: the broker is unreachable.", run_id)
+        return False
+    return True

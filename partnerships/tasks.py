@@ -1,0 +1,41 @@
+"""Celery tasks of partnerships: rendering report runs, and the sweep that loses none."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+# A run left queued (broker down at request time) or running (worker died) this long is retried.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=120,
+    time_limit=180,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def render_report(self: object, run_id: int) -> str:
+    """Render one report run (ids in, a service does the work)."""
+    from partnerships.reports import report_run_render
+
+    return report_run_render(run_id=run_id)
+
+
+@shared_task
+def sweep_report_runs() -> int:
+    """Re-enqueue runs stuck in queued or running past the deadline."""
+    from partnerships.models import ReportRun, ReportStatus
+    from partnerships.services.reports import report_run_enqueue
+
+    deadline = timezone.now() - STUCK_AFTER
+    stuck = ReportRun.objects.filter(
+        status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING), requested_at__lt=deadline
+    ).values_list("pk", flat=True)
+    return sum(report_run_enqueue(run_id=pk) for pk in stuck)

@@ -1,0 +1,177 @@
+"""Report runs: requested once, rendered through the requester's scope, stored with a checksum."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from openai_countries.celery import app as celery_app
+from openai_countries.testing import client_for
+from partnerships.models import ReportRun, Role
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+AS_OF = datetime.date(2026, 10, 31)
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks(settings: Any, tmp_path: Any) -> Any:
+    """Tasks run in-process here; tests with a real worker live in tests/integration/."""
+    settings.MEDIA_ROOT = tmp_path
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+def pdf_text(run: ReportRun) -> str:
+    with run.file.open("rb") as handle:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages)
+
+
+def request(client: Any, django_capture_on_commit_callbacks: Any, **body: Any) -> Any:
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post("/api/v1/report-runs/", {"as_of": AS_OF.isoformat(), **body})
+
+
+def test_a_liaison_gets_their_countrys_report(
+    make_liaison: Any, ae: Any, no: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    own = f.PartnershipFactory.create(lead_country=ae, title="Gulf compute partnership")
+    f.SiteFactory.create(partnership=own, name="Abu Dhabi campus")
+    f.SiteFactory.create(
+        partnership=f.PartnershipFactory.create(lead_country=no), name="Kvandal campus"
+    )
+    client = client_for(make_liaison(ae))
+    response = request(client, django_capture_on_commit_callbacks, kind="country", country="AE")
+    assert response.status_code == 201, response.content
+    run = ReportRun.objects.get(pk=response.json()["id"])
+    assert run.status == "succeeded", run.error
+    with run.file.open("rb") as handle:
+        body = handle.read()
+    assert run.sha256 == hashlib.sha256(body).hexdigest() and run.bytes == len(body)
+    assert run.pages and run.pages >= 2
+    text = pdf_text(run)
+    assert "Abu Dhabi campus" in text and "Gulf compute partnership" in text
+    assert "Kvandal" not in text and "Norway" not in text
+    again = request(client, django_capture_on_commit_callbacks, kind="country", country="AE")
+    assert again.status_code == 200 and again.json()["id"] == run.pk
+    download = client.get(f"/api/v1/report-runs/{run.pk}/download/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == body  # type: ignore[attr-defined]
+
+
+def test_another_countrys_report_is_unknown(
+    make_liaison: Any, ae: Any, no: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    response = request(
+        client_for(make_liaison(ae)),
+        django_capture_on_commit_callbacks,
+        kind="country",
+        country="NO",
+    )
+    assert response.status_code == 400
+    assert not ReportRun.objects.exists()
+    run = ReportRun.objects.create(kind="country", country=no, as_of=AS_OF, language="en")
+    assert (
+        client_for(make_liaison(ae)).get(f"/api/v1/report-runs/{run.pk}/download/").status_code
+        == 404
+    )
+
+
+def test_a_grant_revoked_before_the_render_fails_the_run(
+    admin_user: Any, make_liaison: Any, ae: Any
+) -> None:
+    from partnerships.reports import report_run_render
+    from partnerships.services.roles import country_revoke_role
+
+    liaison = make_liaison(ae)
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="en", requested_by=liaison
+    )
+    country_revoke_role(user=liaison, role=Role.LIAISON, country=ae, by=admin_user)
+    assert report_run_render(run_id=run.pk) == "failed"
+    run.refresh_from_db()
+    assert (run.status, run.error, run.file.name) == (
+        "failed",
+        "Access revoked before the report ran.",
+        "",
+    )
+
+
+def test_user_text_cannot_pull_files_or_network_in(manager: Any, ae: Any) -> None:
+    from partnerships.reports import report_run_render
+
+    partnership = f.PartnershipFactory.create(lead_country=ae)
+    hostile = (
+        '<a rel="attachment" href="file:///etc/hostname">x</a><img src="http://127.0.0.1:9/x">'
+    )
+    f.RequirementFactory.create(partnership=partnership, title=hostile)
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="en", requested_by=manager
+    )
+    assert report_run_render(run_id=run.pk) == "succeeded"
+    run.refresh_from_db()
+    with run.file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    assert not reader.attachments
+    assert 'href="file:///etc/hostname"' in "".join(page.extract_text() for page in reader.pages)
+
+
+def test_arabic_report_is_right_to_left_with_arabic_text(manager: Any, ae: Any) -> None:
+    from partnerships.reports import report_run_render
+
+    f.RequirementFactory.create(
+        partnership=f.PartnershipFactory.create(lead_country=ae), title="مساعد الخدمات الحكومية"
+    )
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="ar", requested_by=manager
+    )
+    assert report_run_render(run_id=run.pk) == "succeeded"
+    run.refresh_from_db()
+    assert "الحكومية" in pdf_text(run)
+
+
+def test_a_finished_run_never_changes(manager: Any, ae: Any) -> None:
+    from partnerships.reports import report_run_render
+
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="en", requested_by=manager
+    )
+    assert report_run_render(run_id=run.pk) == "succeeded"
+    run.refresh_from_db()
+    assert report_run_render(run_id=run.pk) == "not claimed"
+    again = ReportRun.objects.get(pk=run.pk)
+    assert (again.sha256, again.finished_at, again.attempts) == (run.sha256, run.finished_at, 1)
+
+
+def test_broker_down_the_request_still_succeeds_and_the_sweep_completes_it(
+    manager: Any, ae: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from partnerships.tasks import sweep_report_runs
+
+    celery_app.conf.task_always_eager = False
+    conf: Any = celery_app.conf
+    broker = conf.broker_url
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = request(
+            client_for(manager), django_capture_on_commit_callbacks, kind="country", country="AE"
+        )
+    finally:
+        conf.broker_url = broker
+    assert response.status_code == 201
+    run = ReportRun.objects.get()
+    assert run.status == "queued"
+    ReportRun.objects.filter(pk=run.pk).update(
+        requested_at=run.requested_at - datetime.timedelta(hours=1)
+    )
+    celery_app.conf.task_always_eager = True
+    assert sweep_report_runs() == 1
+    run.refresh_from_db()
+    assert run.status == "succeeded"
