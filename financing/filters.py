@@ -5,10 +5,10 @@ from __future__ import annotations
 import django_filters
 
 from financing.models import Commitment, CommitmentStatusTransition, Disbursement, ExchangeRate
-from openai_countries.filters import CountryCodeFilter
+from openai_countries.filters import CountryCodeFilter, ScopedFilterSet
 
 
-class CommitmentFilterSet(django_filters.FilterSet):
+class CommitmentFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
     confirmed = django_filters.BooleanFilter(
         field_name="government_confirmed_at", lookup_expr="isnull", exclude=True
@@ -28,7 +28,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         }
 
 
-class DisbursementFilterSet(django_filters.FilterSet):
+class DisbursementFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -36,7 +36,7 @@ class DisbursementFilterSet(django_filters.FilterSet):
         fields = {"commitment": ["exact"], "paid_on": ["gte", "lte"]}
 
 
-class CommitmentTransitionFilterSet(django_filters.FilterSet):
+class CommitmentTransitionFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -44,7 +44,7 @@ class CommitmentTransitionFilterSet(django_filters.FilterSet):
         fields = {"commitment": ["exact"], "to_status": ["exact"], "at": ["gte", "lte"]}
 
 
-class ExchangeRateFilterSet(django_filters.FilterSet):
+class ExchangeRateFilterSet(ScopedFilterSet):
     class Meta:
         model = ExchangeRate
         fields = {"currency": ["exact"], "on": ["exact", "gte", "lte"]}

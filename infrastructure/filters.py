@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import django_filters
-
 from infrastructure.models import Permit, SecurityControl, Site, SitePhase, SiteStatusTransition
-from openai_countries.filters import CountryCodeFilter
+from openai_countries.filters import CountryCodeFilter, ScopedFilterSet
 
 
-class SiteFilterSet(django_filters.FilterSet):
+class SiteFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -23,7 +21,7 @@ class SiteFilterSet(django_filters.FilterSet):
         }
 
 
-class SitePhaseFilterSet(django_filters.FilterSet):
+class SitePhaseFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -35,7 +33,7 @@ class SitePhaseFilterSet(django_filters.FilterSet):
         }
 
 
-class PermitFilterSet(django_filters.FilterSet):
+class PermitFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -48,7 +46,7 @@ class PermitFilterSet(django_filters.FilterSet):
         }
 
 
-class SecurityControlFilterSet(django_filters.FilterSet):
+class SecurityControlFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -56,7 +54,7 @@ class SecurityControlFilterSet(django_filters.FilterSet):
         fields = {"site": ["exact"], "control": ["exact"], "status": ["exact"]}
 
 
-class SiteTransitionFilterSet(django_filters.FilterSet):
+class SiteTransitionFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import django_filters
 
 from localization.models import Locale, LocalizationRequirement, RequirementStatusTransition
-from openai_countries.filters import CountryCodeFilter
+from openai_countries.filters import CountryCodeFilter, ScopedFilterSet
 
 
-class LocaleFilterSet(django_filters.FilterSet):
+class LocaleFilterSet(ScopedFilterSet):
     class Meta:
         model = Locale
         fields = {"direction": ["exact"], "script": ["exact"]}
 
 
-class RequirementFilterSet(django_filters.FilterSet):
+class RequirementFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
     locale = django_filters.CharFilter(field_name="locale__tag", lookup_expr="iexact")
 
@@ -30,7 +30,7 @@ class RequirementFilterSet(django_filters.FilterSet):
         }
 
 
-class RequirementTransitionFilterSet(django_filters.FilterSet):
+class RequirementTransitionFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:

@@ -7,6 +7,8 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from openai_countries.scoping import is_country_scoped
+
 
 class CountryCodeFilter(django_filters.CharFilter):
     """``?country=AE`` (or ``ae``; several as ``AE,NO``) on a row's declared country path.
@@ -25,3 +27,24 @@ class CountryCodeFilter(django_filters.CharFilter):
         from partnerships.models import Country
 
         return qs.in_countries(Country.objects.filter(code__in=codes))  # type: ignore[attr-defined]
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """Base of every FilterSet: a filter naming a related row (``?partnership=12``) accepts only
+    rows the user may see, so another country's id is refused exactly like an unknown one (and
+    the browsable API's filter form lists nothing of other countries)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        for name, declared in self.filters.items():
+            if not isinstance(
+                declared,
+                django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter,
+            ):
+                continue
+            model = self._meta.model._meta.get_field(declared.field_name.split("__")[0])
+            related: Any = getattr(model, "related_model", None)
+            if related is not None and is_country_scoped(related):
+                restricted = related._default_manager.restrict(user, "view")
+                self.filters[name].queryset = restricted

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
@@ -15,8 +14,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("openai_countries.api.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media (report PDFs, agreement documents) is never served as plain files, not even in
+# development: downloads go through views that check scope and write the audit trail.

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +27,7 @@ from openai_countries.api.serializers import (
 from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from openai_countries.money import CURRENCY_CHOICES
 from partnerships import filters
+from partnerships.access import can_on_country
 from partnerships.models import (
     AccessEventKind,
     Agreement,
@@ -436,6 +439,18 @@ class PartnershipViewSet(ScopedModelViewSet):
             )
         )
 
+    def _whole_partnership(self) -> Partnership:
+        """Health and guards count every participating country's rows; a reader of only some
+        of a regional partnership's countries would learn about the others from them."""
+        partnership = self.get_object()
+        if not all(
+            can_on_country(self.request.user, "view", c) for c in partnership.countries.all()
+        ):
+            raise PermissionDenied(
+                "Health and guards cover every participating country of this partnership."
+            )
+        return partnership
+
     @extend_schema(
         tags=["partnerships"],
         responses=HealthSerializer,
@@ -443,7 +458,7 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def health(self, request: Request, pk: str | None = None) -> Response:
-        assessment = partnership_health(self.get_object(), today=timezone.localdate())
+        assessment = partnership_health(self._whole_partnership(), today=timezone.localdate())
         return Response(
             HealthSerializer(
                 {
@@ -465,7 +480,7 @@ class PartnershipViewSet(ScopedModelViewSet):
     def guards(self, request: Request, pk: str | None = None) -> Response:
         from partnerships.services.stages import STAGES
 
-        partnership = self.get_object()
+        partnership = self._whole_partnership()
         target = STAGES.next_of(partnership.stage)
         guards = partnership_stage_guards(partnership, target) if target else []
         return Response(GuardSerializer(guards, many=True).data)
@@ -700,9 +715,10 @@ class ReportRunViewSet(ScopedReadOnlyViewSet):
             country=run.country,
             detail={"sha256": run.sha256},
         )
+        scope_name = run.partnership.code if run.partnership else run.country or "portfolio"
         return FileResponse(
             run.file.open("rb"),
             as_attachment=True,
-            filename=run.file.name.rsplit("/", 1)[-1],
+            filename=f"{slugify(f'{run.kind}-{scope_name}-{run.as_of}')}-{run.language}.pdf",
             content_type="application/pdf",
         )

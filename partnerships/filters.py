@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 
-from openai_countries.filters import CountryCodeFilter
+from openai_countries.filters import CountryCodeFilter, ScopedFilterSet
 from partnerships.models import (
     Agreement,
     Milestone,
@@ -19,8 +19,10 @@ from partnerships.models import (
 )
 
 
-class PartnershipFilterSet(django_filters.FilterSet):
+class PartnershipFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
+    # By id only: a user picker would tell which user ids exist.
+    owner = django_filters.NumberFilter(field_name="owner_id")
     region = django_filters.CharFilter(field_name="countries__region__code", distinct=True)
 
     class Meta:
@@ -28,14 +30,13 @@ class PartnershipFilterSet(django_filters.FilterSet):
         fields = {
             "stage": ["exact", "in"],
             "wave": ["exact"],
-            "owner": ["exact"],
             "health_override": ["exact"],
             "provenance": ["exact"],
             "planned_start": ["gte", "lte"],
         }
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(ScopedFilterSet):
     home_country = django_filters.CharFilter(field_name="home_country__code", lookup_expr="iexact")
 
     class Meta:
@@ -43,7 +44,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         fields = {"kind": ["exact"]}
 
 
-class ParticipantFilterSet(django_filters.FilterSet):
+class ParticipantFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -51,7 +52,7 @@ class ParticipantFilterSet(django_filters.FilterSet):
         fields = {"partnership": ["exact"], "organisation": ["exact"], "role": ["exact"]}
 
 
-class AgreementFilterSet(django_filters.FilterSet):
+class AgreementFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -64,7 +65,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         }
 
 
-class MilestoneFilterSet(django_filters.FilterSet):
+class MilestoneFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
     overdue = django_filters.BooleanFilter(method="filter_overdue")
 
@@ -84,7 +85,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
-class RiskFilterSet(django_filters.FilterSet):
+class RiskFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -97,7 +98,7 @@ class RiskFilterSet(django_filters.FilterSet):
         }
 
 
-class StageTransitionFilterSet(django_filters.FilterSet):
+class StageTransitionFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:
@@ -105,7 +106,7 @@ class StageTransitionFilterSet(django_filters.FilterSet):
         fields = {"partnership": ["exact"], "to_status": ["exact"], "at": ["gte", "lte"]}
 
 
-class StageSignOffFilterSet(django_filters.FilterSet):
+class StageSignOffFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
 
     class Meta:

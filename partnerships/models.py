@@ -721,8 +721,11 @@ class ReportStatus(models.TextChoices):
 class ReportRun(models.Model):
     """One requested PDF progress report: its scope, as-of date, language and rendering outcome."""
 
-    # A country report belongs to its country; a partnership report to the partnership's.
-    country_lookup = ("country", "partnership__countries")
+    # A report shows everything of its scope, whoever asked, so it is visible to those who may
+    # see all of it: a country report to that country's readers; a single-country partnership's
+    # report carries that country too; a regional one (no country) and the portfolio need
+    # reach over every country.
+    country_lookup = "country"
 
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
     country = models.ForeignKey(
@@ -777,7 +780,7 @@ class ReportRun(models.Model):
                 condition=Q(
                     kind=ReportKind.COUNTRY, country__isnull=False, partnership__isnull=True
                 )
-                | Q(kind=ReportKind.PARTNERSHIP, partnership__isnull=False, country__isnull=True)
+                | Q(kind=ReportKind.PARTNERSHIP, partnership__isnull=False)
                 | Q(kind=ReportKind.PORTFOLIO, country__isnull=True, partnership__isnull=True),
                 name="report_run_scope_matches_kind",
                 violation_error_message=_(

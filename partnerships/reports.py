@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetchingError
 
@@ -49,14 +49,21 @@ def _claim(run_id: int) -> ReportRun | None:
     return ReportRun.objects.get(pk=run_id) if claimed else None
 
 
-def _scope(run: ReportRun) -> Scope:
+def _requester_still_allowed(run: ReportRun) -> None:
+    """The requester must still be allowed this report when it runs (grants may be revoked)."""
     if run.requested_by_id is None:
-        return Scope.system("scheduled report")
-    return Scope(user_id=run.requested_by_id)
+        return  # scheduled by the system
+    from partnerships.services.reports import report_may_request
+
+    user = Scope(user_id=run.requested_by_id).user()
+    country = run.country if run.kind == ReportKind.COUNTRY else None
+    if not report_may_request(kind=run.kind, country=country, partnership=run.partnership, by=user):
+        raise ScopeRevoked("access revoked")
 
 
 def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
-    """What the report shows, read through the requester's scope at render time."""
+    """What the report shows: everything of the report's own scope (a country, a partnership,
+    the portfolio), the same whoever asked; who may ask is checked on request and at render."""
     from financing.models import Commitment
     from financing.selectors import cofinancing_split
     from infrastructure.models import Site
@@ -65,7 +72,7 @@ def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
 
     def scoped(queryset: Any) -> Any:
         queryset = scope.restrict(queryset, "export")
-        if run.kind == ReportKind.COUNTRY:
+        if run.kind == ReportKind.COUNTRY and run.country_id is not None:
             queryset = queryset.in_countries([run.country_id])
         return queryset
 
@@ -132,20 +139,18 @@ def report_run_render(*, run_id: int) -> str:
     if run is None:
         return "not claimed"
     started = time.monotonic()
-    scope = _scope(run)
     try:
-        if run.country_id is not None:
-            scope.require("export", run.country)
-        pdf, pages, _refused = render_pdf(run, scope)
+        _requester_still_allowed(run)
+        pdf, pages, _refused = render_pdf(run, Scope.system(f"report run {run.pk}"))
     except ScopeRevoked:
         _finish(run, status=ReportStatus.FAILED, error="Access revoked before the report ran.")
         return "failed"
     except Exception as error:  # the run records why; the task may retry
         _finish(run, status=ReportStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
         raise
-    name = slugify(f"{run.kind}-{run.partnership or run.country or 'portfolio'}-{run.as_of}")
+    # An unguessable stored name; the download view gives the file a readable one.
     with transaction.atomic():
-        run.file.save(f"{name}-{run.language}.pdf", ContentFile(pdf), save=False)
+        run.file.save(f"{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
         _finish(
             run,
             status=ReportStatus.SUCCEEDED,

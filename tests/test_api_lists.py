@@ -68,3 +68,35 @@ def test_filters_search_ordering_and_page_size(manager: Any, ae: Any) -> None:
     bad = client.get("/api/v1/milestones/?due_on__gte=not-a-date")
     assert bad.status_code == 400
     assert "due_on__gte" in bad.json()
+
+
+def test_a_foreign_id_in_a_filter_is_refused_like_an_unknown_one(
+    make_liaison: Any, ae: Any, no: Any
+) -> None:
+    foreign = f.PartnershipFactory.create(lead_country=no)
+    client = client_for(make_liaison(ae))
+    unknown = client.get("/api/v1/commitments/?partnership=999999")
+    other = client.get(f"/api/v1/commitments/?partnership={foreign.pk}")
+    assert unknown.status_code == other.status_code == 400
+    assert unknown.json()["partnership"][0].replace("999999", "X") == other.json()["partnership"][
+        0
+    ].replace(str(foreign.pk), "X")
+
+
+def test_health_and_guards_of_a_regional_partnership_need_all_its_countries(
+    manager: Any, make_liaison: Any, ae: Any, no: Any
+) -> None:
+    from partnerships.services.partnerships import partnership_create
+
+    regional = partnership_create(
+        code="REG-2", title="Regional", lead_country=ae, countries=[no], by=manager
+    )
+    own = f.PartnershipFactory.create(lead_country=ae)
+    liaison = client_for(make_liaison(ae))
+    for name in ("health", "guards"):
+        assert liaison.get(f"/api/v1/partnerships/{regional.pk}/{name}/").status_code == 403
+        assert liaison.get(f"/api/v1/partnerships/{own.pk}/{name}/").status_code == 200
+        assert (
+            client_for(manager).get(f"/api/v1/partnerships/{regional.pk}/{name}/").status_code
+            == 200
+        )

@@ -175,3 +175,46 @@ def test_broker_down_the_request_still_succeeds_and_the_sweep_completes_it(
     assert sweep_report_runs() == 1
     run.refresh_from_db()
     assert run.status == "succeeded"
+
+
+def test_a_regional_partnership_report_needs_every_participating_country(
+    manager: Any, make_liaison: Any, ae: Any, no: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from partnerships.services.partnerships import partnership_create
+
+    regional = partnership_create(
+        code="REG-1", title="Regional", lead_country=ae, countries=[no], by=manager
+    )
+    f.SiteFactory.create(partnership=regional, country=no, name="Narvik hall")
+    liaison = client_for(make_liaison(ae))
+    refused = request(
+        liaison, django_capture_on_commit_callbacks, kind="partnership", partnership=regional.pk
+    )
+    assert refused.status_code == 400
+    made = request(
+        client_for(manager),
+        django_capture_on_commit_callbacks,
+        kind="partnership",
+        partnership=regional.pk,
+    )
+    assert made.status_code == 201, made.content
+    run = ReportRun.objects.get(pk=made.json()["id"])
+    assert run.status == "succeeded" and "Narvik hall" in pdf_text(run)
+    assert liaison.get(f"/api/v1/report-runs/{run.pk}/").status_code == 404
+    assert liaison.get(f"/api/v1/report-runs/{run.pk}/download/").status_code == 404
+
+
+def test_report_files_are_not_served_as_plain_media(manager: Any, ae: Any) -> None:
+    from django.test import Client
+
+    from partnerships.reports import report_run_render
+
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="en", requested_by=manager
+    )
+    report_run_render(run_id=run.pk)
+    run.refresh_from_db()
+    assert len(run.file.name.rsplit("/", 1)[-1]) == len("0" * 32 + ".pdf")
+    assert Client().get(f"/media/{run.file.name}").status_code == 404
+    download = client_for(manager).get(f"/api/v1/report-runs/{run.pk}/download/")
+    assert "country-united-arab-emirates-2026-10-31-en.pdf" in download["Content-Disposition"]

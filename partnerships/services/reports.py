@@ -17,18 +17,29 @@ from partnerships.models import Country, Partnership, ReportKind, ReportRun
 logger = logging.getLogger(__name__)
 
 
+def report_may_request(
+    *, kind: str, country: Country | None, partnership: Partnership | None, by: Any
+) -> bool:
+    try:
+        _check_scope(kind=kind, country=country, partnership=partnership, by=by)
+    except ValidationError:
+        return False
+    return True
+
+
 def _check_scope(
     *, kind: str, country: Country | None, partnership: Partnership | None, by: Any
 ) -> None:
     if kind == ReportKind.COUNTRY:
-        if country is None or partnership is not None:
+        if country is None:
             raise ValidationError({"country": _("A country report names a country.")})
         if not can_on_country(by, "export", country):
             raise ValidationError({"country": _("Unknown country.")})
     elif kind == ReportKind.PARTNERSHIP:
-        if partnership is None or country is not None:
+        if partnership is None:
             raise ValidationError({"partnership": _("A partnership report names a partnership.")})
-        if not any(can_on_country(by, "export", c) for c in partnership.countries.all()):
+        # The report shows every participating country's rows: it takes access to all of them.
+        if not all(can_on_country(by, "export", c) for c in partnership.countries.all()):
             raise ValidationError({"partnership": _("Unknown partnership.")})
     elif kind == ReportKind.PORTFOLIO:
         if country is not None or partnership is not None:
@@ -56,6 +67,9 @@ def report_run_request(
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose one of the interface languages.")})
     _check_scope(kind=kind, country=country, partnership=partnership, by=by)
+    if kind == ReportKind.PARTNERSHIP and partnership is not None:
+        members = list(partnership.countries.all())
+        country = members[0] if len(members) == 1 else None
     key = {
         "kind": kind,
         "country": country,
