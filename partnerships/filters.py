@@ -22,7 +22,9 @@ from partnerships.models import (
 class PartnershipFilterSet(ScopedFilterSet):
     country = CountryCodeFilter()
     # By id only: a user picker would tell which user ids exist.
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = django_filters.NumberFilter(
+        field_name="owner_id", min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
     region = django_filters.CharFilter(field_name="countries__region__code", distinct=True)
 
     class Meta:
