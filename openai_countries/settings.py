@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "axes",
+    "django_celery_beat",
     "csp",
     "simple_history",
     "djmoney",
@@ -245,6 +246,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # PDF rendering has its own queue, so a monthly batch never delays other work.
 CELERY_TASK_ROUTES = {"partnerships.tasks.render_report": {"queue": "reports"}}
+# Schedules live in the database so that an administrator edits them in the admin.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -39,3 +39,13 @@ def sweep_report_runs() -> int:
         status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING), requested_at__lt=deadline
     ).values_list("pk", flat=True)
     return sum(report_run_enqueue(run_id=pk) for pk in stuck)
+
+
+@shared_task
+def schedule_monthly_reports() -> int:
+    """Beat calls this on the first of the month: reports as of the last day of the month before."""
+    from partnerships.services.reports import report_runs_schedule_monthly
+
+    first_of_month = timezone.localdate().replace(day=1)
+    as_of = first_of_month - timedelta(days=1)
+    return len(report_runs_schedule_monthly(as_of=as_of))

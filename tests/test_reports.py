@@ -218,3 +218,32 @@ def test_report_files_are_not_served_as_plain_media(manager: Any, ae: Any) -> No
     assert Client().get(f"/media/{run.file.name}").status_code == 404
     download = client_for(manager).get(f"/api/v1/report-runs/{run.pk}/download/")
     assert "country-united-arab-emirates-2026-10-31-en.pdf" in download["Content-Disposition"]
+
+
+def test_the_monthly_batch_covers_every_partnership_country_and_the_portfolio(
+    manager: Any, ae: Any, no: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from partnerships.services.partnerships import partnership_create
+    from partnerships.services.reports import report_runs_schedule_monthly
+
+    partnership_create(code="REG-9", title="Regional", lead_country=ae, countries=[no], by=manager)
+    cancelled = f.PartnershipFactory.create(lead_country=f.country("CL"), stage="cancelled")
+    assert cancelled.countries.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = report_runs_schedule_monthly(as_of=AS_OF)
+    assert sorted((r.kind, r.country.iso2 if r.country else None) for r in runs) == [
+        ("country", "AE"),
+        ("country", "NO"),
+        ("portfolio", None),
+    ]
+    assert all(ReportRun.objects.get(pk=r.pk).status == "succeeded" for r in runs)
+    assert all(r.requested_by is None for r in runs)
+    assert len(report_runs_schedule_monthly(as_of=AS_OF)) == 3
+    assert ReportRun.objects.count() == 3
+    names = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {
+        "partnerships.tasks.schedule_monthly_reports",
+        "partnerships.tasks.sweep_report_runs",
+    } <= names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -101,3 +102,27 @@ def report_run_enqueue(*, run_id: int) -> bool:
         logger.warning("Report run %s stays queued: the broker is unreachable.", run_id)
         return False
     return True
+
+
+@transaction.atomic
+def report_runs_schedule_monthly(*, as_of: date, language: str = "en") -> list[ReportRun]:
+    """The monthly batch, requested by the system: a country report for every country taking
+    part in a live partnership, and the portfolio report. Asking twice adds nothing."""
+    from partnerships.models import Stage
+
+    countries = Country.objects.filter(
+        participations__partnership__stage__in=[s for s in Stage.values if s != Stage.CANCELLED]
+    ).distinct()
+    scopes: list[tuple[str, Country | None]] = [
+        (ReportKind.COUNTRY, country) for country in countries.order_by("code")
+    ]
+    scopes.append((ReportKind.PORTFOLIO, None))
+    runs = []
+    for kind, country in scopes:
+        run, created = ReportRun.objects.get_or_create(
+            kind=kind, country=country, partnership=None, as_of=as_of, language=language
+        )
+        if created:
+            transaction.on_commit(partial(report_run_enqueue, run_id=run.pk))
+        runs.append(run)
+    return runs
