@@ -260,7 +260,7 @@ class HealthSerializer(serializers.Serializer):
 
 
 class StageSignOffSerializer(ScopedModelSerializer):
-    country = CountryCodeField(read_only=True)
+    country = CountryCodeField(read_only=True, allow_null=True)
 
     class Meta:
         model = StageSignOff
@@ -621,7 +621,7 @@ class StageSignOffViewSet(ScopedReadOnlyViewSet):
 
 
 class ReportRunSerializer(ScopedModelSerializer):
-    country = CountryCodeField(read_only=True)
+    country = CountryCodeField(read_only=True, allow_null=True)
 
     class Meta:
         model = ReportRun

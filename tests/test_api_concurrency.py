@@ -53,7 +53,7 @@ def test_an_edit_without_a_version_is_refused(manager: Any, commitment: Any) -> 
     assert commitment.description == ""
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_edits_in_threads_never_both_win(manager: Any, commitment: Any) -> None:
     from django.db import connection
 

@@ -19,7 +19,7 @@ from partnerships.models import ReportRun
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
 
 @pytest.fixture
