@@ -30,15 +30,14 @@ from openai_countries.api.serializers import (
     ReasonSerializer,
     ScopedModelSerializer,
 )
-from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, action_input
+from openai_countries.api.viewsets import (
+    TIMESTAMPS,
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    action_input,
+    tagged,
+)
 from openai_countries.money import CURRENCY_CHOICES
-
-TIMESTAMPS = ("created_at", "updated_at")
-CRUD = ("list", "retrieve", "create", "update", "partial_update", "destroy")
-
-
-def _tags(cls: type) -> type:
-    return extend_schema_view(**{name: extend_schema(tags=["financing"]) for name in CRUD})(cls)
 
 
 class CommitmentSerializer(MoneySerializerMixin, ScopedModelSerializer):
@@ -117,7 +116,7 @@ class ExchangeRateSerializer(ScopedModelSerializer):
         read_only_fields = TIMESTAMPS
 
 
-@_tags
+@tagged("financing")
 class CommitmentViewSet(ScopedModelViewSet):
     """Money each side puts in; status follows disbursements, government figures are confirmed."""
 
@@ -133,9 +132,6 @@ class CommitmentViewSet(ScopedModelViewSet):
     def update_object(self, instance: Any, data: dict[str, Any]) -> Any:
         return commitment_update(commitment=instance, by=self.request.user, **data)
 
-    def _respond(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.queryset.get(pk=commitment.pk)).data, code)
-
     @extend_schema(
         tags=["financing"],
         request=CommitInputSerializer,
@@ -145,7 +141,7 @@ class CommitmentViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def commit(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(CommitInputSerializer, request)
-        return self._respond(
+        return self.respond_with(
             commitment_commit(
                 commitment=self.get_object(),
                 by=request.user,
@@ -177,7 +173,7 @@ class CommitmentViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def reduce(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(ReduceInputSerializer, request)
-        return self._respond(
+        return self.respond_with(
             commitment_reduce(
                 commitment=self.get_object(),
                 new_amount=data["amount"],
@@ -195,7 +191,7 @@ class CommitmentViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(ReasonSerializer, request)
-        return self._respond(
+        return self.respond_with(
             commitment_cancel(
                 commitment=self.get_object(), by=request.user, reason=data.get("reason", "")
             )
@@ -209,7 +205,7 @@ class CommitmentViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(commitment_confirm(commitment=self.get_object(), by=request.user))
+        return self.respond_with(commitment_confirm(commitment=self.get_object(), by=request.user))
 
 
 @extend_schema_view(
@@ -235,7 +231,7 @@ class CommitmentTransitionViewSet(ScopedReadOnlyViewSet):
     filterset_class = filters.CommitmentTransitionFilterSet
 
 
-@extend_schema_view(**{name: extend_schema(tags=["reference"]) for name in CRUD})
+@tagged("reference")
 class ExchangeRateViewSet(ScopedModelViewSet):
     """USD rates per currency and date; rollups use the rate of the value date or the one before."""
 

@@ -27,17 +27,14 @@ from openai_countries.api.serializers import (
     ReasonSerializer,
     ScopedModelSerializer,
 )
-from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, action_input
+from openai_countries.api.viewsets import (
+    TIMESTAMPS,
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    action_input,
+    tagged,
+)
 from openai_countries.money import CURRENCY_CHOICES
-
-TIMESTAMPS = ("created_at", "updated_at")
-CRUD = ("list", "retrieve", "create", "update", "partial_update", "destroy")
-
-
-def _tags(cls: type) -> type:
-    return extend_schema_view(**{name: extend_schema(tags=["infrastructure"]) for name in CRUD})(
-        cls
-    )
 
 
 class SiteSerializer(ScopedModelSerializer):
@@ -145,7 +142,7 @@ class SiteTransitionSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-@_tags
+@tagged("infrastructure")
 class SiteViewSet(ScopedModelViewSet):
     """Data-center campuses; the status moves through the actions, which check permits and power."""
 
@@ -154,9 +151,6 @@ class SiteViewSet(ScopedModelViewSet):
     filterset_class = filters.SiteFilterSet
     search_fields = ("name", "locality")
     action_scopes: ClassVar[dict[str, str]] = {}
-
-    def _respond(self, site: Site) -> Response:
-        return Response(self.get_serializer(self.queryset.get(pk=site.pk)).data)
 
     @extend_schema(
         tags=["infrastructure"],
@@ -167,7 +161,7 @@ class SiteViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(SiteMoveSerializer, request)
-        return self._respond(
+        return self.respond_with(
             site_advance_status(
                 site=self.get_object(),
                 to_status=data["to_status"],
@@ -185,7 +179,7 @@ class SiteViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(ReasonSerializer, request)
-        return self._respond(
+        return self.respond_with(
             site_hold(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
         )
 
@@ -198,7 +192,7 @@ class SiteViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(ReasonSerializer, request)
-        return self._respond(
+        return self.respond_with(
             site_resume(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
         )
 
@@ -211,12 +205,12 @@ class SiteViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(ReasonSerializer, request)
-        return self._respond(
+        return self.respond_with(
             site_cancel(site=self.get_object(), by=request.user, reason=data.get("reason", ""))
         )
 
 
-@_tags
+@tagged("infrastructure")
 class SitePhaseViewSet(ScopedModelViewSet):
     """Build phases with planned and energized MW, GPUs, capex and ready-for-service dates."""
 
@@ -225,7 +219,7 @@ class SitePhaseViewSet(ScopedModelViewSet):
     filterset_class = filters.SitePhaseFilterSet
 
 
-@_tags
+@tagged("infrastructure")
 class PermitViewSet(ScopedModelViewSet):
     """Permits a site needs, and where each stands."""
 
@@ -235,7 +229,7 @@ class PermitViewSet(ScopedModelViewSet):
     search_fields = ("authority", "reference")
 
 
-@_tags
+@tagged("infrastructure")
 class SecurityControlViewSet(ScopedModelViewSet):
     """Security and safety controls from the catalogue, per site."""
 

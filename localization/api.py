@@ -24,10 +24,13 @@ from localization.services import (
     requirement_transition,
 )
 from openai_countries.api.serializers import CountryCodeField, ScopedModelSerializer
-from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet, action_input
-
-TIMESTAMPS = ("created_at", "updated_at")
-CRUD = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+from openai_countries.api.viewsets import (
+    TIMESTAMPS,
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    action_input,
+    tagged,
+)
 
 
 class LocaleSerializer(ScopedModelSerializer):
@@ -84,7 +87,7 @@ class RequirementTransitionSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_view(**{name: extend_schema(tags=["reference"]) for name in CRUD})
+@tagged("reference")
 class LocaleViewSet(ScopedModelViewSet):
     """BCP 47 locales; name, script and direction come from CLDR when a tag is added."""
 
@@ -97,7 +100,7 @@ class LocaleViewSet(ScopedModelViewSet):
         return locale_get_or_create(tag=data["tag"], by=self.request.user)
 
 
-@extend_schema_view(**{name: extend_schema(tags=["localization"]) for name in CRUD})
+@tagged("localization")
 class RequirementViewSet(ScopedModelViewSet):
     """What each country's ChatGPT must do; going live needs the country liaison's sign-off."""
 
@@ -112,9 +115,6 @@ class RequirementViewSet(ScopedModelViewSet):
     def create_object(self, data: dict[str, Any]) -> Any:
         return requirement_create(by=self.request.user, **data)
 
-    def _respond(self, requirement: LocalizationRequirement) -> Response:
-        return Response(self.get_serializer(self.queryset.get(pk=requirement.pk)).data)
-
     @extend_schema(
         tags=["localization"],
         request=TransitionInputSerializer,
@@ -124,7 +124,7 @@ class RequirementViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(TransitionInputSerializer, request)
-        return self._respond(
+        return self.respond_with(
             requirement_transition(
                 requirement=self.get_object(),
                 to_status=data["to_status"],
@@ -142,7 +142,7 @@ class RequirementViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], url_path="sign-off")
     def sign_off(self, request: Request, pk: str | None = None) -> Response:
         data = action_input(CommentSerializer, request)
-        return self._respond(
+        return self.respond_with(
             requirement_sign_off(
                 requirement=self.get_object(), by=request.user, comment=data.get("comment", "")
             )

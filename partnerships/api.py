@@ -24,7 +24,13 @@ from openai_countries.api.serializers import (
     ReasonSerializer,
     ScopedModelSerializer,
 )
-from openai_countries.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
+from openai_countries.api.viewsets import (
+    TIMESTAMPS,
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    action_input,
+    tagged,
+)
 from openai_countries.money import CURRENCY_CHOICES
 from partnerships import filters
 from partnerships.access import can_on_country
@@ -65,9 +71,6 @@ from partnerships.services.stages import (
     partnership_sign_off,
     partnership_stage_guards,
 )
-
-TIMESTAMPS = ("created_at", "updated_at")
-
 
 # Reference data
 
@@ -284,23 +287,7 @@ class TransitionSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-def _partnership_tags(cls: type) -> type:
-    return extend_schema_view(
-        **{
-            name: extend_schema(tags=["partnerships"])
-            for name in (
-                "list",
-                "retrieve",
-                "create",
-                "update",
-                "partial_update",
-                "destroy",
-            )
-        }
-    )(cls)
-
-
-@_partnership_tags
+@tagged("partnerships")
 class PartnershipViewSet(ScopedModelViewSet):
     """Country and regional partnerships; stages move through the actions, which check guards."""
 
@@ -337,10 +324,6 @@ class PartnershipViewSet(ScopedModelViewSet):
                 partnership_add_country(partnership=instance, country=country, by=self.request.user)
         return partnership_update(partnership=instance, by=self.request.user, **data)
 
-    def _respond(self, partnership: Partnership) -> Response:
-        partnership = self.queryset.get(pk=partnership.pk)
-        return Response(self.get_serializer(partnership).data)
-
     @extend_schema(
         tags=["partnerships"],
         request=StageMoveSerializer,
@@ -349,14 +332,14 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(StageMoveSerializer)
+        data = action_input(StageMoveSerializer, request)
         moved = partnership_advance_stage(
             partnership=self.get_object(),
             to_stage=data["to_stage"],
             by=request.user,
             reason=data.get("reason", ""),
         )
-        return self._respond(moved)
+        return self.respond_with(moved)
 
     @extend_schema(
         tags=["partnerships"],
@@ -366,8 +349,8 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ReasonSerializer)
-        return self._respond(
+        data = action_input(ReasonSerializer, request)
+        return self.respond_with(
             partnership_hold(
                 partnership=self.get_object(), by=request.user, reason=data.get("reason", "")
             )
@@ -381,8 +364,8 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ReasonSerializer)
-        return self._respond(
+        data = action_input(ReasonSerializer, request)
+        return self.respond_with(
             partnership_resume(
                 partnership=self.get_object(), by=request.user, reason=data.get("reason", "")
             )
@@ -396,8 +379,8 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ReasonSerializer)
-        return self._respond(
+        data = action_input(ReasonSerializer, request)
+        return self.respond_with(
             partnership_cancel(
                 partnership=self.get_object(), by=request.user, reason=data.get("reason", "")
             )
@@ -411,7 +394,7 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="sign-off")
     def sign_off(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(SignOffInputSerializer)
+        data = action_input(SignOffInputSerializer, request)
         sign_off = partnership_sign_off(
             partnership=self.get_object(),
             gate=data["gate"],
@@ -429,8 +412,8 @@ class PartnershipViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="health-override")
     def health_override(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(HealthOverrideSerializer)
-        return self._respond(
+        data = action_input(HealthOverrideSerializer, request)
+        return self.respond_with(
             partnership_set_health_override(
                 partnership=self.get_object(),
                 health=data["health"],
@@ -484,11 +467,6 @@ class PartnershipViewSet(ScopedModelViewSet):
         target = STAGES.next_of(partnership.stage)
         guards = partnership_stage_guards(partnership, target) if target else []
         return Response(GuardSerializer(guards, many=True).data)
-
-    def _input(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
 
 class ParticipantSerializer(ScopedModelSerializer):
@@ -559,7 +537,7 @@ class RiskSerializer(ScopedModelSerializer):
         read_only_fields = TIMESTAMPS
 
 
-@_partnership_tags
+@tagged("partnerships")
 class ParticipantViewSet(ScopedModelViewSet):
     """Organisations taking part in a partnership, with their role."""
 
@@ -568,7 +546,7 @@ class ParticipantViewSet(ScopedModelViewSet):
     filterset_class = filters.ParticipantFilterSet
 
 
-@_partnership_tags
+@tagged("partnerships")
 class AgreementViewSet(ScopedModelViewSet):
     """LOIs, MoUs, definitive, co-financing and data-protection agreements."""
 
@@ -578,7 +556,7 @@ class AgreementViewSet(ScopedModelViewSet):
     search_fields = ("title",)
 
 
-@_partnership_tags
+@tagged("partnerships")
 class MilestoneViewSet(ScopedModelViewSet):
     """Dated deliverables per workstream; ``overdue`` is derived."""
 
@@ -588,7 +566,7 @@ class MilestoneViewSet(ScopedModelViewSet):
     search_fields = ("title",)
 
 
-@_partnership_tags
+@tagged("partnerships")
 class RiskViewSet(ScopedModelViewSet):
     """Risks scored by likelihood and impact."""
 

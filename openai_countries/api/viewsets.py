@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -166,6 +166,10 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
     def delete_object(self, instance: models.Model) -> None:
         delete_tracked(instance, by=self.request.user)
 
+    def respond_with(self, instance: models.Model, code: int = status.HTTP_200_OK) -> Response:
+        """The row as the endpoint shows it, read again (with its related rows) after an action."""
+        return Response(self.get_serializer(self.queryset.get(pk=instance.pk)).data, status=code)
+
     def recheck_scope(self, instance: models.Model) -> None:
         """After a write, the row must still be in the user's scope, or the write is undone."""
         model = type(instance)
@@ -240,6 +244,15 @@ class ScopedModelViewSet(
 
 class ScopedReadOnlyViewSet(ScopedGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Records only services write (transitions, sign-offs): listed and shown, never edited."""
+
+
+TIMESTAMPS = ("created_at", "updated_at")
+CRUD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+
+
+def tagged(tag: str, actions: tuple[str, ...] = CRUD_ACTIONS) -> Any:
+    """Class decorator: put every standard operation of a viewset under one OpenAPI tag."""
+    return extend_schema_view(**{name: extend_schema(tags=[tag]) for name in actions})
 
 
 def action_input(serializer_class: type[serializers.Serializer], request: Any) -> dict[str, Any]:
