@@ -4,9 +4,11 @@ under templates/reports/, WeasyPrint with a fetcher that loads nothing from disk
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -21,6 +23,7 @@ from openai_countries.scope import Scope, ScopeRevoked
 from partnerships.models import ReportKind, ReportRun, ReportStatus
 
 STUCK_AFTER = timedelta(minutes=10)
+logger = logging.getLogger(__name__)
 
 
 class NoExternalResources(URLFetcher):
@@ -159,7 +162,57 @@ def report_run_render(*, run_id: int) -> str:
             bytes=len(pdf),
             duration_ms=int((time.monotonic() - started) * 1000),
         )
+        transaction.on_commit(partial(_notify_later, run.pk))
     return "succeeded"
+
+
+def _notify_later(run_id: int) -> None:
+    from partnerships.tasks import notify_report_ready
+
+    try:
+        notify_report_ready.delay(run_id)
+    except Exception:  # the report is there either way; the e-mail is a courtesy
+        logger.warning("Could not enqueue the e-mail for report run %s.", run_id)
+
+
+def report_recipients(run: ReportRun) -> list[str]:
+    """Who hears that a report is ready: its requester, and the people it is for (the country's
+    liaisons; program managers for the portfolio and regional partnerships)."""
+    from django.contrib.auth import get_user_model
+
+    from partnerships.models import CountryRoleGrant, Role
+
+    grants = CountryRoleGrant.objects.filter(revoked_at__isnull=True, user__is_active=True)
+    if run.country_id is not None:
+        grants = grants.filter(role=Role.LIAISON, country_id=run.country_id)
+    else:
+        grants = grants.filter(role=Role.PROGRAM_MANAGER, country__isnull=True)
+    users = get_user_model().objects.filter(
+        Q(pk__in=grants.values("user")) | Q(pk=run.requested_by_id), is_active=True
+    )
+    return sorted({u.email for u in users if u.email})
+
+
+def report_run_notify(*, run_id: int) -> int:
+    """E-mail a link to a finished report; returns how many messages went out."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    run = ReportRun.objects.select_related("country", "partnership").get(pk=run_id)
+    if run.status != ReportStatus.SUCCEEDED:
+        return 0
+    link = settings.SITE_URL + reverse("reportrun-download", args=[run.pk])
+    with translation.override(run.language):
+        subject = f"{run.get_kind_display()}: {run.partnership or run.country or 'portfolio'}"
+        body = f"{subject} ({run.as_of:%Y-%m-%d}) is ready.\n\n{link}\n"
+    recipients = report_recipients(run)
+    if not recipients:
+        return 0
+    # One message each: recipients do not learn who else receives the report.
+    return sum(
+        send_mail(subject, body, None, [address], fail_silently=False) for address in recipients
+    )
 
 
 def _finish(run: ReportRun, *, status: str, **fields: Any) -> None:

@@ -49,3 +49,13 @@ def schedule_monthly_reports() -> int:
     first_of_month = timezone.localdate().replace(day=1)
     as_of = first_of_month - timedelta(days=1)
     return len(report_runs_schedule_monthly(as_of=as_of))
+
+
+@shared_task(
+    autoretry_for=(ConnectionError, TimeoutError, OSError), retry_backoff=True, max_retries=5
+)
+def notify_report_ready(run_id: int) -> int:
+    """E-mail the requester and the report's audience a link to a finished report."""
+    from partnerships.reports import report_run_notify
+
+    return report_run_notify(run_id=run_id)

@@ -247,3 +247,18 @@ def test_the_monthly_batch_covers_every_partnership_country_and_the_portfolio(
         "partnerships.tasks.schedule_monthly_reports",
         "partnerships.tasks.sweep_report_runs",
     } <= names
+
+
+def test_the_requester_and_the_countrys_liaisons_get_a_link(
+    make_liaison: Any, ae: Any, no: Any, django_capture_on_commit_callbacks: Any, mailoutbox: Any
+) -> None:
+    requester = make_liaison(ae, "liaison-ae-1")
+    colleague = make_liaison(ae, "liaison-ae-2")
+    make_liaison(no, "liaison-no-1")
+    type(colleague).objects.filter(pk=colleague.pk).update(email="")  # no address: skipped
+    request(client_for(requester), django_capture_on_commit_callbacks, kind="country", country="AE")
+    run = ReportRun.objects.get()
+    assert run.status == "succeeded"
+    assert sorted(m.to[0] for m in mailoutbox) == [requester.email]
+    assert f"/api/v1/report-runs/{run.pk}/download/" in mailoutbox[0].body
+    assert all(len(m.to) == 1 for m in mailoutbox)
