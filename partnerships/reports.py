@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -64,6 +65,10 @@ def _requester_still_allowed(run: ReportRun) -> None:
         raise ScopeRevoked("access revoked")
 
 
+def _site_filter(run: ReportRun) -> dict[str, Any]:
+    return {"site__partnership": run.partnership_id} if run.kind == ReportKind.PARTNERSHIP else {}
+
+
 def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
     """What the report shows: everything of the report's own scope (a country, a partnership,
     the portfolio), the same whoever asked; who may ask is checked on request and at render."""
@@ -87,6 +92,23 @@ def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
         partnerships = partnerships.filter(pk=run.partnership_id)
     commitments = scoped(Commitment.objects.filter(**partnership_filter))
     split = cofinancing_split(commitments, as_of=run.as_of)
+    from infrastructure.models import SitePhase
+    from infrastructure.selectors import capacity_timeline
+
+    timeline = capacity_timeline(scoped(SitePhase.objects.filter(**_site_filter(run))))
+    peak = max([q.planned_mw for q in timeline] + [Decimal(1)])
+    # Drawn here, server-side: 24 px per quarter, 120 px for the largest cumulative MW.
+    capacity = [
+        {
+            "quarter": q.quarter,
+            "x": 40 + 24 * n,
+            "planned_h": int(120 * q.planned_mw / peak),
+            "energized_h": int(120 * q.energized_mw / peak),
+            "planned_mw": q.planned_mw,
+            "energized_mw": q.energized_mw,
+        }
+        for n, q in enumerate(timeline)
+    ]
     total = split.committed_usd or 1
     # The chart is drawn here, server-side: 300 px is the whole committed amount.
     bars = [
@@ -105,6 +127,8 @@ def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
         "sites": list(scoped(Site.objects.filter(**partnership_filter).select_related("country"))),
         "commitments": list(commitments.select_related("funder", "country").order_by("side", "pk")),
         "split": split,
+        "capacity": capacity,
+        "capacity_width": 60 + 24 * len(capacity),
         "bars": bars,
         "requirements": list(
             scoped(
