@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -150,7 +148,6 @@ class SiteViewSet(ScopedModelViewSet):
     serializer_class = SiteSerializer
     filterset_class = filters.SiteFilterSet
     search_fields = ("name", "locality")
-    action_scopes: ClassVar[dict[str, str]] = {}
 
     @extend_schema(
         tags=["infrastructure"],

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import time
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -22,8 +21,8 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 
 from openai_countries.scope import Scope, ScopeRevoked
 from partnerships.models import ReportKind, ReportRun, ReportStatus
+from partnerships.services.reports import STUCK_AFTER
 
-STUCK_AFTER = timedelta(minutes=10)
 logger = logging.getLogger(__name__)
 
 

@@ -7,9 +7,6 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-# A run left queued (broker down at request time) or running (worker died) this long is retried.
-STUCK_AFTER = timedelta(minutes=10)
-
 
 @shared_task(
     bind=True,
@@ -32,7 +29,7 @@ def render_report(self: object, run_id: int) -> str:
 def sweep_report_runs() -> int:
     """Re-enqueue runs stuck in queued or running past the deadline."""
     from partnerships.models import ReportRun, ReportStatus
-    from partnerships.services.reports import report_run_enqueue
+    from partnerships.services.reports import STUCK_AFTER, report_run_enqueue
 
     deadline = timezone.now() - STUCK_AFTER
     stuck = ReportRun.objects.filter(

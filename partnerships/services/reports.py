@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,6 +16,10 @@ from partnerships.access import can_on_country, has_global_reach
 from partnerships.models import Country, Partnership, ReportKind, ReportRun
 
 logger = logging.getLogger(__name__)
+
+# A run left queued (broker down at request time) or running (worker died) this long is taken up
+# again: by the sweep, and by a worker's claim of an abandoned running run.
+STUCK_AFTER = timedelta(minutes=10)
 
 
 def report_may_request(
