@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import CurrencyField, MoneyField
 from djmoney.money import Money
@@ -181,6 +182,9 @@ class Commitment(ProvenanceModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.funder} - {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("financing:commitment-detail", args=[self.pk])
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

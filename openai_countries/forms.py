@@ -10,6 +10,23 @@ from openai_countries.scoping import is_country_scoped
 from partnerships.access import countries_for
 
 
+def style_fields(form: Any) -> Any:
+    """Bootstrap classes on every widget, and native date pickers for dates."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(field, forms.DateField) and isinstance(widget, forms.DateInput):
+            widget.input_type = "date"
+            widget.format = "%Y-%m-%d"
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+    return form
+
+
 class ScopedFormMixin:
     """Restricts every model choice field to rows (or countries) the user may change.
 
@@ -31,3 +48,4 @@ class ScopedFormMixin:
                 field.queryset = countries_for(user, self.scope_action) & queryset
             elif is_country_scoped(queryset.model):
                 field.queryset = queryset.restrict(user, self.scope_action)
+        style_fields(self)

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from partnerships import views as pages
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -9,10 +11,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("openai_countries.api.urls")),
+    # The pages. Their names are namespaced by app: the API's router already uses
+    # "partnership-list", "partnership-advance" and the like.
+    path("", pages.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", pages.set_language, name="set-language"),
+    path("search/", pages.search, name="search"),
+    path("portfolio/", pages.PortfolioView.as_view(), name="portfolio"),
+    path("countries/<str:code>/", pages.CountryDashboardView.as_view(), name="country-dashboard"),
+    path("reports/", pages.ReportListView.as_view(), name="report-list"),
+    path("reports/<int:pk>/row/", pages.ReportRowView.as_view(), name="report-row"),
+    path("", include("partnerships.urls")),
+    path("", include("infrastructure.urls")),
+    path("", include("financing.urls")),
+    path("", include("localization.urls")),
 ]
 # Media (report PDFs, agreement documents) is never served as plain files, not even in
 # development: downloads go through views that check scope and write the audit trail.

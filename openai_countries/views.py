@@ -8,15 +8,24 @@ gets 403; another country's row is a 404 like one that does not exist (and the a
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db import models
-from django.http import Http404, HttpRequest, HttpResponseBase
-from django.views.generic import DeleteView, DetailView, ListView, UpdateView
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
+from openai_countries.api.serializers import row_version
 from openai_countries.api.viewsets import VERB_ACTIONS
+from openai_countries.forms import style_fields
+from openai_countries.history import create_tracked, update_tracked
 from openai_countries.scoping import is_country_scoped
 from partnerships.access import country_ids_for
 
@@ -103,3 +112,215 @@ class ScopedUpdateView(ScopedViewMixin, UpdateView):
 
 class ScopedDeleteView(ScopedViewMixin, DeleteView):
     _scoping_base = True
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list page: what it shows, how it is labelled, formatted and sorted."""
+
+    path: str
+    label: Any
+    sort: str = ""
+    kind: str = ""  # "", "link", "money", "day", "number", "stage", "country"
+
+
+class ScopedListPage(ScopedListView):
+    """A list page: the API's FilterSet, a search over ``search_fields``, sortable columns,
+    pagination, and export links to the API's export of the same filtered rows."""
+
+    _scoping_base = True
+    template_name = "ui/list.html"
+    filterset_class: Any = None
+    search_fields: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[Column, ...]] = ()
+    default_ordering: ClassVar[tuple[str, ...]] = ("-pk",)
+    export_route: ClassVar[str] = ""
+    create_route: ClassVar[str] = ""
+    title: Any = ""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        queryset = super().get_queryset()
+        self.filterset = self.filterset_class(
+            self.request.GET, queryset=queryset, request=self.request
+        )
+        style_fields(self.filterset.form)
+        queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+        term = self.request.GET.get("search", "").strip()
+        if term and self.search_fields:
+            query = models.Q()
+            for field in self.search_fields:
+                query |= models.Q(**{f"{field}__icontains": term})
+            queryset = queryset.filter(query).distinct()
+        return queryset.order_by(*self._ordering(), "pk")
+
+    def _ordering(self) -> tuple[str, ...]:
+        wanted = self.request.GET.get("ordering", "")
+        sortable = {c.sort for c in self.columns if c.sort}
+        if wanted.lstrip("-") in sortable:
+            return (wanted,)
+        return self.default_ordering
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        ordering = self.request.GET.get("ordering", "")
+        context.update(
+            title=self.title or self._model()._meta.verbose_name_plural,
+            filterset=self.filterset,
+            columns=[
+                {
+                    "column": column,
+                    "ordering": column.sort
+                    and ("-" + column.sort if ordering == column.sort else column.sort),
+                    "sorted": ordering.lstrip("-") == column.sort and bool(column.sort),
+                    "descending": ordering.startswith("-"),
+                }
+                for column in self.columns
+            ],
+            export_query=query.urlencode(),
+            export_url=reverse(self.export_route) if self.export_route else "",
+            create_url=self._create_url(),
+            search=self.request.GET.get("search", ""),
+        )
+        return context
+
+    def _create_url(self) -> str:
+        from partnerships.access import country_ids_for
+
+        if self.create_route and country_ids_for(self.request.user, "change") != frozenset():
+            return reverse(self.create_route)
+        return ""
+
+
+class FormPageMixin:
+    """What create and edit pages share: the form gets ``user=`` (scoped choices), and a
+    refused save (a guard, a constraint) comes back as form errors with the input kept."""
+
+    request: HttpRequest
+    object: Any
+    title: Any = ""
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_form_kwargs()  # type: ignore[misc]
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def save(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                self.object = self.save(form)
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)  # type: ignore[attr-defined]
+        messages.success(self.request, _("Saved."))
+        return redirect(self.get_success_url())
+
+    def get_success_url(self) -> str:
+        return str(self.object.get_absolute_url())
+
+
+def add_form_errors(
+    form: Any, error: ValidationError, rename: dict[str, str] | None = None
+) -> None:
+    """A service's refusal as form errors: on the field it names (``rename`` maps service
+    argument names to form field names), else on the whole form."""
+    rename = rename or {}
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            name = rename.get(field, field)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class ScopedCreatePage(FormPageMixin, ScopedViewMixin, CreateView):
+    """A create page; ``save`` calls the model's service with the cleaned data."""
+
+    _scoping_base = True
+    template_name = "ui/form.html"
+
+    def scope_action(self) -> str:
+        return "change"
+
+    def save(self, form: Any) -> Any:
+        return create_tracked(self._model(), by=self.request.user, **form.cleaned_data)
+
+
+class ScopedEditPage(FormPageMixin, ScopedUpdateView):
+    """An edit page with optimistic concurrency.
+
+    The form carries the version of the row it was opened on. When someone else saved the row
+    in between, nothing is written: the page says so and shows the stored values beside the
+    ones typed, with the input kept; saving again (now on the new version) overwrites.
+    """
+
+    _scoping_base = True
+    template_name = "ui/form.html"
+
+    def scope_action(self) -> str:
+        return "change"
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        form.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=True)
+        if self.request.method == "GET":
+            form.initial["version"] = row_version(self.object)
+        return form
+
+    def save(self, form: Any) -> Any:
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        return update_tracked(self.object, by=self.request.user, **data)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        model = self._model()
+        with transaction.atomic():
+            current = model._base_manager.select_for_update().get(pk=self.object.pk)
+            if form.cleaned_data["version"] != row_version(current):
+                return self._conflict(form, current)
+            return super().form_valid(form)
+
+    def _conflict(self, form: Any, current: Any) -> HttpResponse:
+        both = []
+        for name, field in form.fields.items():
+            if name == "version":
+                continue
+            stored = _field_display(field, getattr(current, name, None))
+            typed = _field_display(field, form.cleaned_data.get(name))
+            both.append(
+                {
+                    "label": field.label or name,
+                    "stored": stored,
+                    "typed": typed,
+                    "differs": stored != typed,
+                }
+            )
+        data = form.data.copy()
+        data["version"] = row_version(current)
+        form.data = data
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this record after you opened it. Nothing was saved. "
+                "Their version and yours are shown below; save again to keep yours."
+            ),
+        )
+        return self.render_to_response(self.get_context_data(form=form, conflict=both))
+
+
+def _field_display(field: Any, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, models.Manager):
+        value = list(value.all())
+    if isinstance(value, models.QuerySet | list | tuple):
+        return ", ".join(sorted(str(v) for v in value))
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(cast(Any, field.choices)).get(value, value))
+    return str(value)

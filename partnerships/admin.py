@@ -47,6 +47,7 @@ from partnerships.models import (
     Stage,
     StageSignOff,
     StageTransition,
+    UserPreference,
     Workstream,
 )
 from partnerships.services.partnerships import (
@@ -601,3 +602,14 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         for token in queryset:
             api_token_revoke(token=token, by=request.user)
         self.message_user(request, _("Revoked %(n)d token(s).") % {"n": queryset.count()})
+
+
+@admin.register(UserPreference)
+class UserPreferenceAdmin(ReadOnlyAdmin):
+    """What people chose for themselves (their language); they change it on the pages."""
+
+    list_display = ("user", "language")
+    list_filter = ("language",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "language")

@@ -7,3 +7,6 @@ class PartnershipsConfig(AppConfig):
 
     name = "partnerships"
     verbose_name = _("Partnerships")
+
+    def ready(self) -> None:
+        from partnerships import signals  # noqa: F401  (registers the receivers)

@@ -13,6 +13,7 @@ from partnerships.models import (
     Organisation,
     Participant,
     Partnership,
+    ReportRun,
     Risk,
     StageSignOff,
     StageTransition,
@@ -114,3 +115,16 @@ class StageSignOffFilterSet(ScopedFilterSet):
     class Meta:
         model = StageSignOff
         fields = {"partnership": ["exact"], "gate": ["exact"], "side": ["exact"]}
+
+
+class ReportRunFilterSet(ScopedFilterSet):
+    country = CountryCodeFilter()
+
+    class Meta:
+        model = ReportRun
+        fields = {
+            "kind": ["exact"],
+            "status": ["exact"],
+            "as_of": ["gte", "lte"],
+            "language": ["exact"],
+        }

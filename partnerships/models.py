@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -90,6 +91,9 @@ class Country(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("country-dashboard", args=[self.code])
+
     @property
     def iso2(self) -> str:
         return str(self.code)
@@ -147,6 +151,9 @@ class Organisation(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:organisation-edit", args=[self.pk])
 
 
 class Stage(models.TextChoices):
@@ -310,6 +317,9 @@ class Partnership(ProvenanceModel, TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:partnership-detail", args=[self.pk])
+
     @property
     def is_regional(self) -> bool:
         return self.countries.count() > 1
@@ -445,6 +455,9 @@ class Agreement(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_agreement_type_display()}: {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#agreements"
+
 
 class Milestone(TimeStampedModel):
     """A dated deliverable of one workstream; overdue when past due and not completed."""
@@ -470,6 +483,9 @@ class Milestone(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#milestones"
 
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -540,6 +556,9 @@ class Risk(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#risks"
 
     @property
     def score(self) -> int:
@@ -883,3 +902,19 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UserPreference(models.Model):
+    """What a person chose for themselves: for now, the language of their pages and e-mails."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

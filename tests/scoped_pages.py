@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 
 from financing.models import Commitment
 from openai_countries.forms import ScopedFormMixin
@@ -47,6 +47,9 @@ class CommitmentEdit(ScopedUpdateView):
 
 
 urlpatterns = [
+    # The real pages under a prefix, so that the site's templates (navigation, error pages)
+    # can reverse their links; the test pages below take precedence.
+    path("app/", include("openai_countries.urls")),
     path("accounts/login/", lambda request: HttpResponse("login"), name="login"),
     path("partnerships/", PartnershipList.as_view()),
     path("partnerships/<int:pk>/", PartnershipDetail.as_view()),

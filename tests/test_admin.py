@@ -49,6 +49,7 @@ from partnerships.models import (
     Stage,
     StageSignOff,
     StageTransition,
+    UserPreference,
     Workstream,
 )
 from partnerships.services.partnerships import partnership_create
@@ -105,6 +106,7 @@ def program(su: Any, django_user_model: Any) -> dict[str, Any]:
     from partnerships.services.tokens import api_token_create
 
     api_token_create(user=su, name="Reporting script")
+    UserPreference.objects.create(user=su, language="fr")
     partnership = partnership_create(
         code="AE-STARGATE",
         title="Stargate UAE (illustrative)",

@@ -1,0 +1,156 @@
+"""Template helpers of the pages: locale-aware formatting (Babel) and small display pieces.
+
+Numbers, money and dates are formatted for the active language with Babel's CLDR data, so a
+French page shows ``1 250 000,00 $US`` and an Arabic one uses Arabic separators, while the
+figures themselves stay exact (``Decimal``, never float).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+from django import template
+from django.utils import timezone
+from django.utils.translation import get_language, to_locale
+
+register = template.Library()
+
+
+def _locale() -> str:
+    return to_locale(get_language() or "en")
+
+
+@register.filter
+def number(value: Any, digits: int = 0) -> str:
+    """A decimal figure with the locale's grouping, ``digits`` places at most."""
+    if value in (None, ""):
+        return "—"
+    pattern = "#,##0" + ("." + "#" * int(digits) if int(digits) else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=_locale())
+
+
+@register.filter
+def money(value: Any, currency: str = "") -> str:
+    """A ``Money`` (or an amount plus ``currency``) in the locale's currency format."""
+    if value in (None, ""):
+        return "—"
+    amount = getattr(value, "amount", value)
+    code = str(getattr(value, "currency", "") or currency or "USD")
+    return format_currency(Decimal(str(amount)), code, locale=_locale())
+
+
+@register.filter
+def usd(value: Any) -> str:
+    """A US dollar figure without cents, for totals and charts."""
+    if value in (None, ""):
+        return "—"
+    return format_currency(
+        Decimal(str(value)), "USD", format="¤#,##0", locale=_locale(), currency_digits=False
+    )
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A share given as a fraction (0.25 -> 25 %)."""
+    if value in (None, ""):
+        return "—"
+    return format_percent(Decimal(str(value)), locale=_locale())
+
+
+@register.filter
+def day(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return format_date(value, format=style, locale=_locale())
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(timezone.localtime(value), format="medium", locale=_locale())
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+def _resolve(row: Any, path: str) -> Any:
+    value = row
+    for part in path.split("."):
+        if value is None:
+            return None
+        getter = getattr(value, f"get_{part}_display", None)
+        value = getter() if callable(getter) else getattr(value, part, None)
+        if callable(value) and not hasattr(value, "all"):
+            value = value()
+    return value
+
+
+@register.simple_tag
+def cell(row: Any, column: Any) -> str:
+    """One list cell, formatted by the column's kind and escaped (it may hold user text)."""
+    from django.utils.html import format_html
+
+    value = _resolve(row, column.path)
+    if column.kind == "money":
+        return money(value)
+    if column.kind == "day":
+        return day(value)
+    if column.kind == "number":
+        return number(value, 1)
+    if column.kind == "stage":
+        return format_html(
+            '<span class="legend-swatch stage-{}" aria-hidden="true"></span>{}',
+            getattr(row, "stage", ""),
+            value,
+        )
+    if hasattr(value, "all"):
+        value = ", ".join(str(v) for v in value.all())
+    text = "—" if value in (None, "") else str(value)
+    if column.kind == "link" and hasattr(row, "get_absolute_url"):
+        return format_html('<a href="{}">{}</a>', row.get_absolute_url(), text)
+    return format_html("{}", text)
+
+
+@register.filter
+def query(params: dict[str, Any]) -> str:
+    """A dict of list filters as a query string (values are escaped by urlencode)."""
+    from django.utils.http import urlencode
+
+    return urlencode(params)
+
+
+@register.simple_tag
+def world_map(countries: list[dict[str, Any]], title: str) -> str:
+    """The world map of the dashboards: partner countries coloured by their stage."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from openai_countries.worldmap import MapCountry, world_map_svg
+
+    return world_map_svg(
+        [
+            MapCountry(
+                code=entry["code"],
+                label=_("%(country)s: %(stage)s")
+                % {"country": entry["name"], "stage": entry["label"]},
+                css_class=f"stage-{entry['stage']}",
+                url=reverse("country-dashboard", args=[entry["code"]]) if entry["openable"] else "",
+            )
+            for entry in countries
+        ],
+        title=title,
+    )
+
+
+@register.filter
+def get_share(split: Any, side: str) -> Any:
+    return split.share(side)

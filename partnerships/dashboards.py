@@ -1,0 +1,354 @@
+"""What the dashboards show, for one reader: the portfolio they may see, or one country of it.
+
+Every figure comes with the filter that lists the rows behind it, so the pages can link each
+number to its list. A dashboard costs a fixed number of queries whatever the portfolio's size
+(the tests hold it to that): rollups are aggregated in the database or in one pass in memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from partnerships.models import (
+    STAGE_PATH,
+    Country,
+    Health,
+    Milestone,
+    Partnership,
+    PartnershipCountry,
+    SignOffSide,
+    Stage,
+    StageSignOff,
+)
+from partnerships.selectors import _SEVERITY, LONG_OVERDUE
+
+# Stages in display order: the forward path, then the two side states.
+STAGE_ORDER: tuple[str, ...] = (*STAGE_PATH, Stage.ON_HOLD, Stage.CANCELLED)
+CHART_WIDTH = 640
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The reader and, on a country dashboard, the country; every query goes through here."""
+
+    user: Any
+    country: Country | None = None
+
+    def rows(self, queryset: QuerySet[Any], action: str = "view") -> QuerySet[Any]:
+        rows = queryset.restrict(self.user, action)  # type: ignore[attr-defined]
+        if self.country is not None:
+            rows = rows.in_countries([self.country.pk])
+        return rows
+
+    def query(self, **extra: str) -> dict[str, str]:
+        """The list filter for rows of this dashboard, plus ``extra``."""
+        base = {"country": str(self.country.code)} if self.country is not None else {}
+        return {**base, **extra}
+
+
+@dataclass
+class AttentionRow:
+    partnership: Partnership
+    level: str
+    reasons: list[str] = field(default_factory=list)
+
+
+def _stage_rank(stage: str) -> int:
+    return STAGE_PATH.index(stage) if stage in STAGE_PATH else -1
+
+
+def pipeline(scope: Scope) -> list[dict[str, Any]]:
+    counts = dict(
+        scope.rows(Partnership.objects.all())
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("pk"))
+        .values_list("stage", "n")
+    )
+    peak = max(counts.values(), default=0) or 1
+    return [
+        {
+            "stage": stage,
+            "label": Stage(stage).label,
+            "count": counts.get(stage, 0),
+            "width": int(100 * counts.get(stage, 0) / peak),
+            "query": scope.query(stage=stage),
+        }
+        for stage in STAGE_ORDER
+    ]
+
+
+def map_countries(scope: Scope) -> list[dict[str, Any]]:
+    """Each country taking part in a visible partnership, with its most advanced stage; linked
+    to its dashboard when the reader may open it."""
+    from partnerships.access import country_ids_for
+
+    visible = scope.rows(Partnership.objects.all()).values("pk")
+    rows = PartnershipCountry.objects.filter(partnership__in=visible)
+    if scope.country is not None:
+        rows = rows.filter(country=scope.country)
+    openable = country_ids_for(scope.user, "view")
+    best: dict[str, dict[str, Any]] = {}
+    for country_id, code, name, stage in rows.values_list(
+        "country_id", "country__code", "country__name", "partnership__stage"
+    ).order_by("country__name"):
+        entry = best.setdefault(
+            str(code),
+            {
+                "code": str(code),
+                "name": name,
+                "stage": stage,
+                "partnerships": 0,
+                "openable": openable is None or country_id in openable,
+            },
+        )
+        entry["partnerships"] += 1
+        if _stage_rank(stage) > _stage_rank(entry["stage"]):
+            entry["stage"] = stage
+    for entry in best.values():
+        entry["label"] = Stage(entry["stage"]).label
+    return sorted(best.values(), key=lambda e: e["name"])
+
+
+def cofinancing(scope: Scope, today: date) -> dict[str, Any]:
+    from financing.models import Commitment, Side
+    from financing.selectors import cofinancing_split
+
+    split = cofinancing_split(scope.rows(Commitment.objects.all()), as_of=today)
+    peak = max([s.committed_usd for s in split.sides.values()] + [Decimal(1)])
+    sides = [
+        {
+            "side": side,
+            "label": Side(side).label,
+            "committed": totals.committed_usd,
+            "disbursed": totals.disbursed_usd,
+            "commitments": totals.commitments,
+            "share": split.share(side),
+            "committed_width": int((CHART_WIDTH - 160) * totals.committed_usd / peak),
+            "disbursed_width": int((CHART_WIDTH - 160) * totals.disbursed_usd / peak),
+            "y": 10 + 46 * n,
+            "query": scope.query(side=side),
+        }
+        for n, (side, totals) in enumerate(split.sides.items())
+    ]
+    return {"split": split, "sides": sides, "height": 20 + 46 * len(sides)}
+
+
+def capacity(scope: Scope) -> dict[str, Any]:
+    from infrastructure.models import SitePhase
+    from infrastructure.selectors import capacity_timeline
+
+    timeline = capacity_timeline(
+        scope.rows(SitePhase.objects.all()).only(
+            "planned_mw", "energized_mw", "planned_ready_on", "actual_ready_on"
+        )
+    )
+    peak = max([q.planned_mw for q in timeline] + [q.energized_mw for q in timeline] + [Decimal(1)])
+    step = max(8, min(40, (CHART_WIDTH - 60) // max(len(timeline), 1)))
+    bars = [
+        {
+            "quarter": q.quarter,
+            "x": 50 + step * n,
+            "planned_h": int(160 * q.planned_mw / peak),
+            "energized_h": int(160 * q.energized_mw / peak),
+            "planned_y": 170 - int(160 * q.planned_mw / peak),
+            "energized_y": 170 - int(160 * q.energized_mw / peak),
+            "planned_mw": q.planned_mw,
+            "energized_mw": q.energized_mw,
+            "label_every": n % max(1, len(timeline) // 8) == 0,
+        }
+        for n, q in enumerate(timeline)
+    ]
+    return {
+        "bars": bars,
+        "step": step,
+        "bar_width": max(step // 2 - 1, 3),
+        "width": 60 + step * max(len(bars), 1),
+        "peak": peak,
+        "latest": timeline[-1] if timeline else None,
+    }
+
+
+def overdue_milestones(scope: Scope, today: date, limit: int = 10) -> dict[str, Any]:
+    overdue = scope.rows(Milestone.objects.filter(completed_on__isnull=True, due_on__lt=today))
+    return {
+        "count": overdue.count(),
+        "rows": list(overdue.select_related("partnership").order_by("due_on", "pk")[:limit]),
+        "query": scope.query(overdue="true"),
+    }
+
+
+def _level(count: int, oldest: date | None, today: date) -> str:
+    if not count or oldest is None:
+        return str(Health.ON_TRACK)
+    late = count >= 3 or today - oldest > LONG_OVERDUE
+    return str(Health.OFF_TRACK if late else Health.AT_RISK)
+
+
+def attention(scope: Scope, today: date, limit: int = 10) -> dict[str, Any]:
+    """Partnerships at risk or off track, by the schedule, infrastructure and localization
+    signals of their health (the same thresholds), or by a manager's override. Capital needs
+    each partnership's rates, so it shows on the partnership's own page."""
+    late_milestone = Q(milestones__completed_on__isnull=True, milestones__due_on__lt=today)
+    active = scope.rows(Partnership.objects.exclude(stage=Stage.CANCELLED))
+    candidates = active.filter(
+        Q(health_override__in=(Health.AT_RISK, Health.OFF_TRACK))
+        | Q(
+            pk__in=Milestone.objects.filter(completed_on__isnull=True, due_on__lt=today).values(
+                "partnership"
+            )
+        )
+        | Q(pk__in=_late_phase_partnerships(today))
+        | Q(pk__in=_late_requirement_partnerships(today))
+    )
+    annotated = candidates.annotate(
+        late_milestones=Count("milestones", filter=late_milestone, distinct=True),
+        oldest_milestone=Min("milestones__due_on", filter=late_milestone),
+    )
+    rows: list[AttentionRow] = []
+    in_scope = active.values("pk")
+    phase_signals = _signals(
+        _late_phase_partnerships(today, values=False).filter(site__partnership__in=in_scope)
+    )
+    requirement_signals = _signals(
+        _late_requirement_partnerships(today, values=False).filter(partnership__in=in_scope)
+    )
+    for partnership in annotated.select_related("lead_country").order_by("code"):
+        levels, reasons = [], []
+        if partnership.late_milestones:
+            levels.append(_level(partnership.late_milestones, partnership.oldest_milestone, today))
+            reasons.append(_("%(n)d milestone(s) overdue") % {"n": partnership.late_milestones})
+        count, oldest = phase_signals.get(partnership.pk, (0, None))
+        if count:
+            levels.append(_level(count, oldest, today))
+            reasons.append(_("%(n)d site phase(s) late") % {"n": count})
+        count, oldest = requirement_signals.get(partnership.pk, (0, None))
+        if count:
+            levels.append(_level(count, oldest, today))
+            reasons.append(_("%(n)d requirement(s) past target") % {"n": count})
+        level = max(levels, key=_SEVERITY.__getitem__, default=str(Health.ON_TRACK))
+        if partnership.health_override:
+            level = partnership.health_override
+            reasons.append(
+                _("set by a manager: %(reason)s") % {"reason": partnership.health_override_reason}
+            )
+        if level != Health.ON_TRACK:
+            rows.append(AttentionRow(partnership, level, reasons))
+    rows.sort(key=lambda r: (r.level != Health.OFF_TRACK, r.partnership.code))
+    return {"count": len(rows), "rows": rows[:limit]}
+
+
+def _late_phase_partnerships(today: date, *, values: bool = True) -> Any:
+    from infrastructure.models import SitePhase, SiteStatus
+
+    phases = SitePhase.objects.filter(
+        planned_ready_on__lt=today, actual_ready_on__isnull=True
+    ).exclude(site__status=SiteStatus.CANCELLED)
+    return (
+        phases.values("site__partnership")
+        if values
+        else phases.values_list("site__partnership", "planned_ready_on")
+    )
+
+
+def _late_requirement_partnerships(today: date, *, values: bool = True) -> Any:
+    from localization.models import LocalizationRequirement, RequirementStatus
+
+    late = LocalizationRequirement.objects.filter(target_on__lt=today).exclude(
+        status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED)
+    )
+    return late.values("partnership") if values else late.values_list("partnership", "target_on")
+
+
+def _signals(pairs: Any) -> dict[int, tuple[int, date | None]]:
+    found: dict[int, list[date]] = defaultdict(list)
+    for partnership_id, day in pairs:
+        found[partnership_id].append(day)
+    return {pk: (len(days), min(days)) for pk, days in found.items()}
+
+
+def coverage(scope: Scope) -> dict[str, Any]:
+    """Country x service domain: requirements live out of all requirements."""
+    from localization.models import LocalizationRequirement, RequirementStatus, ServiceDomain
+
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"live": 0, "total": 0})
+    names: dict[str, str] = {}
+    counts = (
+        scope.rows(LocalizationRequirement.objects.all())
+        .order_by()
+        .values_list("country__code", "country__name", "service_domain", "status")
+        .annotate(n=Count("pk"))
+    )
+    for code, name, domain, status, n in counts:
+        names[str(code)] = name
+        cell = cells[(str(code), domain)]
+        cell["total"] += n
+        if status == RequirementStatus.LIVE:
+            cell["live"] += n
+    domains = [{"value": str(d.value), "label": str(d.label)} for d in ServiceDomain]
+    rows = [
+        {
+            "code": code,
+            "name": name,
+            "cells": [
+                {
+                    **cells.get((code, d["value"]), {"live": 0, "total": 0}),
+                    "query": {"country": code, "service_domain": d["value"]},
+                }
+                for d in domains
+            ],
+        }
+        for code, name in sorted(names.items(), key=lambda item: item[1])
+    ]
+    return {"domains": domains, "rows": rows}
+
+
+def waiting_for_government(scope: Scope) -> dict[str, Any]:
+    """On a country dashboard: what the government side has to do (confirm, sign off)."""
+    from financing.models import Commitment, CommitmentStatus, Side
+    from localization.models import LocalizationRequirement, RequirementStatus
+
+    figures = scope.rows(
+        Commitment.objects.filter(side=Side.GOVERNMENT, government_confirmed_at__isnull=True)
+        .exclude(status=CommitmentStatus.CANCELLED)
+        .select_related("partnership", "funder")
+    )
+    requirements = scope.rows(
+        LocalizationRequirement.objects.filter(status=RequirementStatus.IN_REVIEW).select_related(
+            "partnership", "locale"
+        )
+    )
+    signed = StageSignOff.objects.filter(
+        partnership=OuterRef("pk"), gate=Stage.SIGNED, side=SignOffSide.GOVERNMENT
+    )
+    gates = scope.rows(Partnership.objects.filter(stage=Stage.NEGOTIATING).filter(~Exists(signed)))
+    return {
+        "figures": list(figures.order_by("pk")[:20]),
+        "requirements": list(requirements.order_by("target_on", "pk")[:20]),
+        "gates": list(gates.order_by("code")[:20]),
+    }
+
+
+def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
+    scope = Scope(user=user, country=country)
+    context: dict[str, Any] = {
+        "scope_query": scope.query(),
+        "pipeline": pipeline(scope),
+        "map_countries": map_countries(scope),
+        "cofinancing": cofinancing(scope, today),
+        "capacity": capacity(scope),
+        "overdue": overdue_milestones(scope, today),
+        "attention": attention(scope, today),
+        "coverage": coverage(scope),
+        "today": today,
+    }
+    if country is not None:
+        context["waiting"] = waiting_for_government(scope)
+    return context
