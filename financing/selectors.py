@@ -93,9 +93,17 @@ def cofinancing_split(commitments: QuerySet[Commitment], *, as_of: date) -> Cofi
 
     ``commitments`` must already be restricted to what the reader may see.
     """
+    # partnership_id too: from a partnership's related manager, Django sets each row's
+    # partnership and would otherwise load the deferred column one query per row.
     firm = list(
         commitments.filter(status__in=FIRM_STATUSES).only(
-            "pk", "side", "amount", "amount_currency", "committed_on", "created_at"
+            "pk",
+            "partnership_id",
+            "side",
+            "amount",
+            "amount_currency",
+            "committed_on",
+            "created_at",
         )
     )
     disbursements = list(

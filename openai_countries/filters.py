@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from openai_countries.scoping import is_country_scoped
 
@@ -17,7 +18,8 @@ class CountryCodeFilter(django_filters.CharFilter):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 code(s), comma-separated")
+        kwargs.setdefault("label", _("country"))
+        kwargs.setdefault("help_text", _("ISO 3166-1 alpha-2 code(s), comma-separated"))
         super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:

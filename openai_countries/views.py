@@ -295,7 +295,7 @@ class ScopedEditPage(FormPageMixin, ScopedUpdateView):
             typed = _field_display(field, form.cleaned_data.get(name))
             both.append(
                 {
-                    "label": field.label or name,
+                    "label": str(field.label or name),
                     "stored": stored,
                     "typed": typed,
                     "differs": stored != typed,

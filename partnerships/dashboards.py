@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from partnerships.models import (
     STAGE_PATH,
@@ -96,9 +97,10 @@ def map_countries(scope: Scope) -> list[dict[str, Any]]:
         rows = rows.filter(country=scope.country)
     openable = country_ids_for(scope.user, "view")
     best: dict[str, dict[str, Any]] = {}
-    for country_id, code, name, stage in rows.values_list(
-        "country_id", "country__code", "country__name", "partnership__stage"
-    ).order_by("country__name"):
+    for country_id, code, stage in rows.values_list(
+        "country_id", "country__code", "partnership__stage"
+    ):
+        name = countries.name(code)
         entry = best.setdefault(
             str(code),
             {
@@ -283,11 +285,11 @@ def coverage(scope: Scope) -> dict[str, Any]:
     counts = (
         scope.rows(LocalizationRequirement.objects.all())
         .order_by()
-        .values_list("country__code", "country__name", "service_domain", "status")
+        .values_list("country__code", "service_domain", "status")
         .annotate(n=Count("pk"))
     )
-    for code, name, domain, status, n in counts:
-        names[str(code)] = name
+    for code, domain, status, n in counts:
+        names[str(code)] = countries.name(code)
         cell = cells[(str(code), domain)]
         cell["total"] += n
         if status == RequirementStatus.LIVE:

@@ -89,7 +89,8 @@ class Country(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The ISO name in the reader's language (django-countries' CLDR-based translations).
+        return str(self.code.name) or self.name
 
     def get_absolute_url(self) -> str:
         return reverse("country-dashboard", args=[self.code])
@@ -456,7 +457,9 @@ class Agreement(TimeStampedModel):
         return f"{self.get_agreement_type_display()}: {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#agreements"
+        return (
+            reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#agreements"
+        )
 
 
 class Milestone(TimeStampedModel):
@@ -485,7 +488,9 @@ class Milestone(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#milestones"
+        return (
+            reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#milestones"
+        )
 
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()
