@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -33,6 +33,14 @@ from partnerships.selectors import _SEVERITY, LONG_OVERDUE
 # Stages in display order: the forward path, then the two side states.
 STAGE_ORDER: tuple[str, ...] = (*STAGE_PATH, Stage.ON_HOLD, Stage.CANCELLED)
 CHART_WIDTH = 640
+
+
+class Reader(Protocol):
+    """Whose rows a rollup reads: a person on a dashboard, or a report's scope."""
+
+    def rows(self, queryset: QuerySet[Any], action: str = "view") -> QuerySet[Any]: ...
+
+    def query(self, **extra: str) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ def _stage_rank(stage: str) -> int:
     return STAGE_PATH.index(stage) if stage in STAGE_PATH else -1
 
 
-def pipeline(scope: Scope) -> list[dict[str, Any]]:
+def pipeline(scope: Reader) -> list[dict[str, Any]]:
     counts = dict(
         scope.rows(Partnership.objects.all())
         .order_by()
@@ -119,7 +127,7 @@ def map_countries(scope: Scope) -> list[dict[str, Any]]:
     return sorted(best.values(), key=lambda e: e["name"])
 
 
-def cofinancing(scope: Scope, today: date) -> dict[str, Any]:
+def cofinancing(scope: Reader, today: date) -> dict[str, Any]:
     from financing.models import Commitment, Side
     from financing.selectors import cofinancing_split
 
@@ -143,7 +151,7 @@ def cofinancing(scope: Scope, today: date) -> dict[str, Any]:
     return {"split": split, "sides": sides, "height": 20 + 46 * len(sides)}
 
 
-def capacity(scope: Scope) -> dict[str, Any]:
+def capacity(scope: Reader) -> dict[str, Any]:
     from infrastructure.models import SitePhase
     from infrastructure.selectors import capacity_timeline
 
@@ -178,7 +186,7 @@ def capacity(scope: Scope) -> dict[str, Any]:
     }
 
 
-def overdue_milestones(scope: Scope, today: date, limit: int = 10) -> dict[str, Any]:
+def overdue_milestones(scope: Reader, today: date, limit: int = 10) -> dict[str, Any]:
     overdue = scope.rows(Milestone.objects.filter(completed_on__isnull=True, due_on__lt=today))
     return {
         "count": overdue.count(),
@@ -194,7 +202,7 @@ def _level(count: int, oldest: date | None, today: date) -> str:
     return str(Health.OFF_TRACK if late else Health.AT_RISK)
 
 
-def attention(scope: Scope, today: date, limit: int = 10) -> dict[str, Any]:
+def attention(scope: Reader, today: date, limit: int = 10) -> dict[str, Any]:
     """Partnerships at risk or off track, by the schedule, infrastructure and localization
     signals of their health (the same thresholds), or by a manager's override. Capital needs
     each partnership's rates, so it shows on the partnership's own page."""
@@ -276,7 +284,7 @@ def _signals(pairs: Any) -> dict[int, tuple[int, date | None]]:
     return {pk: (len(days), min(days)) for pk, days in found.items()}
 
 
-def coverage(scope: Scope) -> dict[str, Any]:
+def coverage(scope: Reader) -> dict[str, Any]:
     """Country x service domain: requirements live out of all requirements."""
     from localization.models import LocalizationRequirement, RequirementStatus, ServiceDomain
 
@@ -312,7 +320,7 @@ def coverage(scope: Scope) -> dict[str, Any]:
     return {"domains": domains, "rows": rows}
 
 
-def waiting_for_government(scope: Scope) -> dict[str, Any]:
+def waiting_for_government(scope: Reader) -> dict[str, Any]:
     """On a country dashboard: what the government side has to do (confirm, sign off)."""
     from financing.models import Commitment, CommitmentStatus, Side
     from localization.models import LocalizationRequirement, RequirementStatus

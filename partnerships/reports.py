@@ -7,7 +7,6 @@ import hashlib
 import logging
 import time
 import uuid
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -64,88 +63,12 @@ def _requester_still_allowed(run: ReportRun) -> None:
         raise ScopeRevoked("access revoked")
 
 
-def _site_filter(run: ReportRun) -> dict[str, Any]:
-    return {"site__partnership": run.partnership_id} if run.kind == ReportKind.PARTNERSHIP else {}
-
-
 def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
     """What the report shows: everything of the report's own scope (a country, a partnership,
     the portfolio), the same whoever asked; who may ask is checked on request and at render."""
-    from financing.models import Commitment
-    from financing.selectors import cofinancing_split
-    from infrastructure.models import Site
-    from localization.models import LocalizationRequirement
-    from partnerships.models import Milestone, Partnership, Risk
+    from partnerships.report_content import report_content
 
-    def scoped(queryset: Any) -> Any:
-        queryset = scope.restrict(queryset, "export")
-        if run.kind == ReportKind.COUNTRY and run.country_id is not None:
-            queryset = queryset.in_countries([run.country_id])
-        return queryset
-
-    partnership_filter: dict[str, Any] = {}
-    if run.kind == ReportKind.PARTNERSHIP:
-        partnership_filter = {"partnership": run.partnership_id}
-    partnerships = scoped(Partnership.objects.select_related("lead_country"))
-    if run.kind == ReportKind.PARTNERSHIP:
-        partnerships = partnerships.filter(pk=run.partnership_id)
-    commitments = scoped(Commitment.objects.filter(**partnership_filter))
-    split = cofinancing_split(commitments, as_of=run.as_of)
-    from infrastructure.models import SitePhase
-    from infrastructure.selectors import capacity_timeline
-
-    timeline = capacity_timeline(scoped(SitePhase.objects.filter(**_site_filter(run))))
-    peak = max([q.planned_mw for q in timeline] + [Decimal(1)])
-    # Drawn here, server-side: 24 px per quarter, 120 px for the largest cumulative MW.
-    capacity = [
-        {
-            "quarter": q.quarter,
-            "x": 40 + 24 * n,
-            "planned_h": int(120 * q.planned_mw / peak),
-            "energized_h": int(120 * q.energized_mw / peak),
-            "planned_mw": q.planned_mw,
-            "energized_mw": q.energized_mw,
-        }
-        for n, q in enumerate(timeline)
-    ]
-    total = split.committed_usd or 1
-    # The chart is drawn here, server-side: 300 px is the whole committed amount.
-    bars = [
-        {
-            "side": side,
-            "usd": totals.committed_usd,
-            "y": 6 + 16 * n,
-            "width": int(300 * totals.committed_usd / total),
-        }
-        for n, (side, totals) in enumerate(split.sides.items())
-    ]
-    return {
-        "run": run,
-        "scope_name": str(run.partnership or run.country or "Portfolio"),
-        "partnerships": list(partnerships),
-        "sites": list(scoped(Site.objects.filter(**partnership_filter).select_related("country"))),
-        "commitments": list(commitments.select_related("funder", "country").order_by("side", "pk")),
-        "split": split,
-        "capacity": capacity,
-        "capacity_width": 60 + 24 * len(capacity),
-        "bars": bars,
-        "requirements": list(
-            scoped(
-                LocalizationRequirement.objects.filter(**partnership_filter).select_related(
-                    "locale", "country"
-                )
-            )
-        ),
-        "overdue": list(
-            scoped(
-                Milestone.objects.filter(
-                    **partnership_filter, completed_on__isnull=True, due_on__lt=run.as_of
-                ).select_related("partnership")
-            )
-        ),
-        "risks": list(scoped(Risk.objects.filter(**partnership_filter))[:20]),
-        "generated_at": timezone.now(),
-    }
+    return report_content(run, scope)
 
 
 def render_pdf(run: ReportRun, scope: Scope) -> tuple[bytes, int, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import re
 from typing import Any
 
 import pytest
@@ -262,3 +263,68 @@ def test_the_requester_and_the_countrys_liaisons_get_a_link(
     assert sorted(m.to[0] for m in mailoutbox) == [requester.email]
     assert f"/api/v1/report-runs/{run.pk}/download/" in mailoutbox[0].body
     assert all(len(m.to) == 1 for m in mailoutbox)
+
+
+def test_the_summary_lists_what_changed_since_the_previous_report(
+    manager: Any, ae: Any, no: Any
+) -> None:
+    from django.utils import timezone
+
+    from openai_countries.scope import Scope
+    from partnerships.report_content import report_content
+
+    at = lambda day: timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))  # noqa: E731
+    partnership = f.PartnershipFactory.create(lead_country=ae, code="AE-GULF")
+    elsewhere = f.PartnershipFactory.create(lead_country=no, code="NO-FJORD")
+    for target, moved_on in (
+        ("scoping", datetime.date(2026, 9, 1)),
+        ("negotiating", datetime.date(2026, 10, 15)),
+    ):
+        partnership.stage_transitions.create(
+            from_status="x", to_status=target, at=at(moved_on), reason=f"to {target}"
+        )
+    elsewhere.stage_transitions.create(
+        from_status="x", to_status="scoping", at=at(datetime.date(2026, 10, 15))
+    )
+    f.CommitmentFactory.create(
+        partnership=partnership, status="committed", committed_on=datetime.date(2026, 10, 10)
+    )
+    f.MilestoneFactory.create(
+        partnership=partnership, title="Slipped", due_on=datetime.date(2026, 10, 5)
+    )
+    f.MilestoneFactory.create(
+        partnership=partnership, title="Long late", due_on=datetime.date(2026, 8, 5)
+    )
+    f.ReportRunFactory.create(
+        kind="country",
+        country=ae,
+        as_of=datetime.date(2026, 9, 30),
+        status="succeeded",
+        file="reports/earlier.pdf",
+        sha256="0" * 64,
+    )
+    run = f.ReportRunFactory.create(kind="country", country=ae, as_of=AS_OF)
+
+    content = report_content(run, Scope.system("test"))
+    changes = content["changes"]
+    assert content["previous"] is not None and content["since"] == datetime.date(2026, 9, 30)
+    assert [t.to_status for t in changes["stage_moves"]] == ["negotiating"]
+    assert len(changes["new_commitments"]) == 1
+    assert [m.title for m in changes["milestones_slipped"]] == ["Slipped"]
+    assert [p["partnership"].code for p in content["partnerships"]] == ["AE-GULF"]
+    assert [t.to_status for t in content["partnerships"][0]["timeline"]] == [
+        "scoping",
+        "negotiating",
+    ]
+
+
+def test_the_portfolio_report_has_contents_with_page_numbers(
+    manager: Any, ae: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    f.SiteFactory.create(partnership=f.PartnershipFactory.create(lead_country=ae), name="Gulf site")
+    response = request(client_for(manager), django_capture_on_commit_callbacks, kind="portfolio")
+    run = ReportRun.objects.get(pk=response.json()["id"])
+    assert run.status == "succeeded", run.error
+    text = pdf_text(run)
+    assert "Contents" in text and "Executive summary" in text
+    assert re.search(r"Financing\W*\.+\s*\d+", text), "the contents give each section's page"
