@@ -25,6 +25,8 @@ urlpatterns = [
     path("countries/<str:code>/", pages.CountryDashboardView.as_view(), name="country-dashboard"),
     path("reports/", pages.ReportListView.as_view(), name="report-list"),
     path("reports/<int:pk>/row/", pages.ReportRowView.as_view(), name="report-row"),
+    path("reports/subscriptions/", pages.subscribe, name="report-subscribe"),
+    path("reports/subscriptions/<int:pk>/delete/", pages.unsubscribe, name="report-unsubscribe"),
     path("", include("partnerships.urls")),
     path("", include("infrastructure.urls")),
     path("", include("financing.urls")),

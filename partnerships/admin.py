@@ -42,6 +42,7 @@ from partnerships.models import (
     PartnershipCountry,
     Region,
     ReportRun,
+    ReportSubscription,
     Risk,
     Role,
     Stage,
@@ -613,3 +614,14 @@ class UserPreferenceAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     search_fields = ("user__username",)
     readonly_fields = ("user", "language")
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(ReadOnlyAdmin):
+    """Who gets which scheduled report by e-mail; people manage their own on the reports page."""
+
+    list_display = ("user", "kind", "country", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("user", "country")
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "kind", "country", "created_at")

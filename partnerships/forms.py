@@ -102,3 +102,23 @@ class ReportRequestForm(forms.Form):
             forms.ModelChoiceField, self.fields["partnership"]
         ).queryset = Partnership.objects.restrict(user, "export")
         style_fields(self)
+
+
+class SubscriptionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("report"),
+        choices=[
+            (ReportKind.COUNTRY, _("A country's monthly report")),
+            (ReportKind.PORTFOLIO, _("The monthly portfolio report")),
+        ],
+    )
+    country = forms.ModelChoiceField(
+        label=_("country"), queryset=Country.objects.all(), required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        exportable = countries_for(user, "export").filter(participations__isnull=False)
+        cast(forms.ModelChoiceField, self.fields["country"]).queryset = exportable.distinct()
+        self.auto_id = "subscribe_%s"
+        style_fields(self)

@@ -923,3 +923,50 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
+
+
+class ReportSubscription(models.Model):
+    """Someone who wants the scheduled report of a country (or the portfolio) e-mailed to them.
+
+    Belongs to its user, not to a country's data: only its owner sees it. Whether they may still
+    read the report is checked each time one is sent, so a revoked grant ends the e-mails.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
+    country = models.ForeignKey(
+        Country, verbose_name=_("country"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("subscribed at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "country__name"]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "country"],
+                condition=Q(country__isnull=False),
+                name="report_subscription_once_per_country",
+                violation_error_message=_("You already subscribe to this report."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind"],
+                condition=Q(country__isnull=True),
+                name="report_subscription_once",
+                violation_error_message=_("You already subscribe to this report."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=ReportKind.COUNTRY, country__isnull=False)
+                | Q(kind=ReportKind.PORTFOLIO, country__isnull=True),
+                name="report_subscription_scope",
+                violation_error_message=_(
+                    "Subscribe to a country's report (naming the country) or to the portfolio."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} {self.country or ''}".strip()

@@ -64,9 +64,9 @@ def previous_run(run: ReportRun) -> ReportRun | None:
     """The latest finished report of the same kind and scope before this one (any language)."""
     return (
         ReportRun.objects.filter(
+            # Q: a null scope (the portfolio) matches IS NULL.
+            Q(country_id=run.country_id, partnership_id=run.partnership_id),
             kind=run.kind,
-            country_id=run.country_id,
-            partnership_id=run.partnership_id,
             status=ReportStatus.SUCCEEDED,
             as_of__lt=run.as_of,
         )

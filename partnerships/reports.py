@@ -122,11 +122,13 @@ def _notify_later(run_id: int) -> None:
 
 
 def report_recipients(run: ReportRun) -> list[str]:
-    """Who hears that a report is ready: its requester, and the people it is for (the country's
-    liaisons; program managers for the portfolio and regional partnerships)."""
+    """Who hears that a report is ready: its requester, the people it is for (the country's
+    liaisons; program managers for the portfolio and regional partnerships), and those who
+    subscribe to its scope and may still read it."""
     from django.contrib.auth import get_user_model
 
     from partnerships.models import CountryRoleGrant, Role
+    from partnerships.services.reports import report_subscribers
 
     grants = CountryRoleGrant.objects.filter(revoked_at__isnull=True, user__is_active=True)
     if run.country_id is not None:
@@ -136,7 +138,7 @@ def report_recipients(run: ReportRun) -> list[str]:
     users = get_user_model().objects.filter(
         Q(pk__in=grants.values("user")) | Q(pk=run.requested_by_id), is_active=True
     )
-    return sorted({u.email for u in users if u.email})
+    return sorted({u.email for u in [*users, *report_subscribers(run)] if u.email})
 
 
 def report_run_notify(*, run_id: int) -> int:

@@ -53,6 +53,7 @@ from partnerships.forms import (
     PartnershipForm,
     ReportRequestForm,
     RiskForm,
+    SubscriptionForm,
 )
 from partnerships.models import (
     Agreement,
@@ -60,6 +61,7 @@ from partnerships.models import (
     Organisation,
     Partnership,
     ReportRun,
+    ReportSubscription,
     Risk,
     SignOffSide,
     Stage,
@@ -68,7 +70,7 @@ from partnerships.models import (
 from partnerships.selectors import partnership_health
 from partnerships.services import stages
 from partnerships.services.partnerships import partnership_create, partnership_update
-from partnerships.services.reports import report_run_request
+from partnerships.services.reports import report_run_request, report_subscribe
 
 
 def _country_dashboard_or_portfolio(request: HttpRequest) -> HttpResponse:
@@ -543,3 +545,30 @@ class ReportRowView(ScopedDetailView):
     template_name = "partnerships/_report_row.html"
     model = ReportRun
     context_object_name = "run"
+
+
+@login_required
+@require_POST
+def subscribe(request: HttpRequest) -> HttpResponse:
+    """Subscribe to a scheduled report (only one the user may request themselves)."""
+    form = SubscriptionForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            report_subscribe(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, _("Subscribed: you will get an e-mail when it is ready."))
+            return redirect("report-list")
+    view = ReportListView(request=request, kwargs={}, args=())
+    view.object_list = view.get_queryset()
+    return view.render_to_response(view.get_context_data(subscribe_form=form), status=400)
+
+
+@login_required
+@require_POST
+def unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
+    # A person's own subscriptions only: someone else's is a 404 like one that does not exist.
+    get_object_or_404(ReportSubscription, pk=pk, user=request.user).delete()
+    messages.success(request, _("Unsubscribed."))
+    return redirect("report-list")

@@ -43,6 +43,7 @@ from partnerships.models import (
     Region,
     ReportKind,
     ReportRun,
+    ReportSubscription,
     Risk,
     Role,
     SignOffSide,
@@ -107,6 +108,7 @@ def program(su: Any, django_user_model: Any) -> dict[str, Any]:
 
     api_token_create(user=su, name="Reporting script")
     UserPreference.objects.create(user=su, language="fr")
+    ReportSubscription.objects.create(user=su, kind="portfolio")
     partnership = partnership_create(
         code="AE-STARGATE",
         title="Stargate UAE (illustrative)",

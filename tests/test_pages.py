@@ -121,8 +121,9 @@ PAGE_CASES = [
     ),
     PageCase("report-row", lambda c: f.ReportRunFactory.create(country=c)),
 ]
-# Reference data, the same for every country: no country scope to test.
-UNSCOPED_ROUTES = {"partnerships:organisation-edit"}
+# Reference data, the same for every country, and a person's own subscriptions (only their owner
+# reaches them; tests/test_reports.py): no country scope to test.
+UNSCOPED_ROUTES = {"partnerships:organisation-edit", "report-unsubscribe"}
 
 
 def signed_in(user: Any) -> Client:

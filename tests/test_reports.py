@@ -328,3 +328,41 @@ def test_the_portfolio_report_has_contents_with_page_numbers(
     text = pdf_text(run)
     assert "Contents" in text and "Executive summary" in text
     assert re.search(r"Financing\W*\.+\s*\d+", text), "the contents give each section's page"
+
+
+def test_subscribers_get_the_link_while_they_may_read_the_report(
+    make_liaison: Any, ae: Any, no: Any, admin_user: Any
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from partnerships.models import ReportSubscription
+    from partnerships.reports import report_recipients
+    from partnerships.services.roles import country_grant_role, country_revoke_role
+
+    analyst = f.UserFactory.create(username="subscriber", email="subscriber@example.org")
+    country_grant_role(user=analyst, role=Role.ANALYST, country=ae, by=admin_user)
+    f.PartnershipFactory.create(lead_country=ae), f.PartnershipFactory.create(lead_country=no)
+    client = Client()
+    client.force_login(analyst)
+    assert (
+        client.post(reverse("report-subscribe"), {"kind": "country", "country": ae.pk}).status_code
+        == 302
+    )
+    refused = client.post(reverse("report-subscribe"), {"kind": "country", "country": no.pk})
+    assert refused.status_code == 400
+    assert not ReportSubscription.objects.filter(country=no).exists()
+    assert client.post(reverse("report-subscribe"), {"kind": "portfolio"}).status_code == 400
+
+    run = f.ReportRunFactory.create(kind="country", country=ae, as_of=AS_OF)
+    assert "subscriber@example.org" in report_recipients(run)
+    country_revoke_role(user=analyst, role=Role.ANALYST, country=ae, by=admin_user)
+    assert "subscriber@example.org" not in report_recipients(run)
+
+    mine = ReportSubscription.objects.get(user=analyst)
+    other = f.UserFactory.create()
+    intruder = Client()
+    intruder.force_login(other)
+    assert intruder.post(reverse("report-unsubscribe", args=[mine.pk])).status_code == 404
+    assert client.post(reverse("report-unsubscribe", args=[mine.pk])).status_code == 302
+    assert not ReportSubscription.objects.exists()

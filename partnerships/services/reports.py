@@ -10,10 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from partnerships.access import can_on_country, has_global_reach
-from partnerships.models import Country, Partnership, ReportKind, ReportRun
+from partnerships.models import Country, Partnership, ReportKind, ReportRun, ReportSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +131,29 @@ def report_runs_schedule_monthly(*, as_of: date, language: str = "en") -> list[R
             transaction.on_commit(partial(report_run_enqueue, run_id=run.pk))
         runs.append(run)
     return runs
+
+
+def report_subscribe(*, user: Any, kind: str, country: Country | None = None) -> ReportSubscription:
+    """Subscribe ``user`` to the scheduled report of a country or of the portfolio; only a
+    report they may request themselves."""
+    if kind not in (ReportKind.COUNTRY, ReportKind.PORTFOLIO):
+        raise ValidationError({"kind": _("Subscribe to a country's report or to the portfolio.")})
+    _check_scope(kind=kind, country=country, partnership=None, by=user)
+    subscription = ReportSubscription(user=user, kind=kind, country=country)
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def report_subscribers(run: ReportRun) -> list[Any]:
+    """Active subscribers of a run's scope who may still read it."""
+    if run.kind not in (ReportKind.COUNTRY, ReportKind.PORTFOLIO):
+        return []
+    subscriptions = ReportSubscription.objects.filter(
+        Q(country_id=run.country_id), kind=run.kind, user__is_active=True
+    ).select_related("user", "country")
+    return [
+        s.user
+        for s in subscriptions
+        if report_may_request(kind=run.kind, country=s.country, partnership=None, by=s.user)
+    ]
