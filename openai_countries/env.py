@@ -99,3 +99,11 @@ def env_broker(name: str) -> str | None:
             f"{name}={url!r} is not a supported broker URL; expected redis://host:port/db."
         )
     return url
+
+
+def redis_next_database(url: str) -> str:
+    """``redis://host:6379/0`` -> ``redis://host:6379/1``: the same server, the next database."""
+    base, _, database = url.rpartition("/")
+    if not database.isdigit() or "://" not in base:
+        return url.rstrip("/") + "/1"
+    return f"{base}/{int(database) + 1}"

@@ -21,6 +21,7 @@ from openai_countries.env import (
     env_int,
     env_list,
     env_str,
+    redis_next_database,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -260,8 +261,31 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"partnerships.tasks.render_report": {"queue": "reports"}}
 # Schedules live in the database so that an administrator edits them in the admin.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Cache: dashboard rollups, per reader's scope, invalidated on every write (partnerships/
+# dashboards.py). Processes must share it, so production needs Redis; development and the
+# embedded mode keep it in process memory.
+REDIS_CACHE_URL = env_broker("REDIS_CACHE_URL")
+if PRODUCTION and REDIS_CACHE_URL is None and CELERY_BROKER_URL:
+    # The broker's Redis, in the next database: clearing the cache must never touch the queues.
+    REDIS_CACHE_URL = redis_next_database(CELERY_BROKER_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": "oc",
+    }
+    if REDIS_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "oc"}
+}
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 600, minimum=0)
+
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A report's PDF is laid out in a child process bounded in memory (MB it may add to the worker's
+# address space) and in CPU and wall-clock time (s); over a bound the run fails, saying which.
+REPORT_RENDER_MEMORY_MB = env_int("REPORT_RENDER_MEMORY_MB", 1024, minimum=64)
+REPORT_RENDER_SECONDS = env_int("REPORT_RENDER_SECONDS", 90, minimum=1)
 
 # The address people use to reach the product, for links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

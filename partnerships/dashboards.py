@@ -7,13 +7,18 @@ number to its list. A dashboard costs a fixed number of queries whatever the por
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncQuarter
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -129,9 +134,9 @@ def map_countries(scope: Scope) -> list[dict[str, Any]]:
 
 def cofinancing(scope: Reader, today: date) -> dict[str, Any]:
     from financing.models import Commitment, Side
-    from financing.selectors import cofinancing_split
+    from financing.selectors import cofinancing_totals
 
-    split = cofinancing_split(scope.rows(Commitment.objects.all()), as_of=today)
+    split = cofinancing_totals(scope.rows(Commitment.objects.all()), as_of=today)
     peak = max([s.committed_usd for s in split.sides.values()] + [Decimal(1)])
     sides = [
         {
@@ -155,10 +160,23 @@ def capacity(scope: Reader) -> dict[str, Any]:
     from infrastructure.models import SitePhase
     from infrastructure.selectors import capacity_timeline
 
+    phases = scope.rows(SitePhase.objects.all()).order_by()
+    # Summed per quarter in the database; capacity_timeline then only accumulates.
+    planned = (
+        phases.filter(planned_ready_on__isnull=False)
+        .annotate(quarter=TruncQuarter("planned_ready_on"))
+        .values_list("quarter")
+        .annotate(mw=Sum("planned_mw"))
+    )
+    energized = (
+        phases.filter(actual_ready_on__isnull=False, energized_mw__gt=0)
+        .annotate(quarter=TruncQuarter("actual_ready_on"))
+        .values_list("quarter")
+        .annotate(mw=Sum("energized_mw"))
+    )
     timeline = capacity_timeline(
-        scope.rows(SitePhase.objects.all()).only(
-            "planned_mw", "energized_mw", "planned_ready_on", "actual_ready_on"
-        )
+        [SitePhase(planned_mw=mw, energized_mw=0, planned_ready_on=day) for day, mw in planned]
+        + [SitePhase(planned_mw=0, energized_mw=mw, actual_ready_on=day) for day, mw in energized]
     )
     peak = max([q.planned_mw for q in timeline] + [q.energized_mw for q in timeline] + [Decimal(1)])
     step = max(8, min(40, (CHART_WIDTH - 60) // max(len(timeline), 1)))
@@ -261,10 +279,12 @@ def _late_phase_partnerships(today: date, *, values: bool = True) -> Any:
     phases = SitePhase.objects.filter(
         planned_ready_on__lt=today, actual_ready_on__isnull=True
     ).exclude(site__status=SiteStatus.CANCELLED)
+    if values:
+        return phases.values("site__partnership")
     return (
-        phases.values("site__partnership")
-        if values
-        else phases.values_list("site__partnership", "planned_ready_on")
+        phases.order_by()
+        .values_list("site__partnership")
+        .annotate(n=Count("pk"), oldest=Min("planned_ready_on"))
     )
 
 
@@ -274,14 +294,16 @@ def _late_requirement_partnerships(today: date, *, values: bool = True) -> Any:
     late = LocalizationRequirement.objects.filter(target_on__lt=today).exclude(
         status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED)
     )
-    return late.values("partnership") if values else late.values_list("partnership", "target_on")
+    if values:
+        return late.values("partnership")
+    return (
+        late.order_by().values_list("partnership").annotate(n=Count("pk"), oldest=Min("target_on"))
+    )
 
 
-def _signals(pairs: Any) -> dict[int, tuple[int, date | None]]:
-    found: dict[int, list[date]] = defaultdict(list)
-    for partnership_id, day in pairs:
-        found[partnership_id].append(day)
-    return {pk: (len(days), min(days)) for pk, days in found.items()}
+def _signals(groups: Any) -> dict[int, tuple[int, date | None]]:
+    """(partnership, count, oldest date) groups, by partnership."""
+    return {pk: (n, oldest) for pk, n, oldest in groups}
 
 
 def coverage(scope: Reader) -> dict[str, Any]:
@@ -297,7 +319,8 @@ def coverage(scope: Reader) -> dict[str, Any]:
         .annotate(n=Count("pk"))
     )
     for code, domain, status, n in counts:
-        names[str(code)] = countries.name(code)
+        if code not in names:
+            names[str(code)] = countries.name(code)
         cell = cells[(str(code), domain)]
         cell["total"] += n
         if status == RequirementStatus.LIVE:
@@ -346,7 +369,7 @@ def waiting_for_government(scope: Reader) -> dict[str, Any]:
     }
 
 
-def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
+def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]:
     scope = Scope(user=user, country=country)
     context: dict[str, Any] = {
         "scope_query": scope.query(),
@@ -362,3 +385,48 @@ def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict
     if country is not None:
         context["waiting"] = waiting_for_government(scope)
     return context
+
+
+# Cached rollups. Every write to the program's data bumps one version number (signals in
+# partnerships/signals.py; bulk loaders call dashboards_invalidate()), and the version is part
+# of every key: a dashboard is never older than the last write. Readers who see the same
+# countries share an entry; the language is in the key because rollups hold translated text.
+VERSION_KEY = "dashboards:version"
+
+
+def _version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Never restart from a number an evicted counter already used.
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY, 0)
+    return int(version)
+
+
+def dashboards_invalidate() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no counter yet (or evicted): start a fresh one
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def _cache_key(user: Any, today: date, country: Country | None) -> str:
+    from partnerships.access import country_ids_for
+
+    visible = country_ids_for(user, "view")
+    reach = "all" if visible is None else ",".join(str(pk) for pk in sorted(visible))
+    digest = hashlib.sha256(reach.encode()).hexdigest()[:20]
+    where = country.pk if country is not None else "-"
+    return f"dashboard:{_version()}:{get_language()}:{today.isoformat()}:{where}:{digest}"
+
+
+def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
+    """The rollups of a dashboard for ``user``: cached per scope, never stale after a write."""
+    from django.conf import settings
+
+    key = _cache_key(user, today, country)
+    context = cache.get(key)
+    if context is None:
+        context = _build(user, today=today, country=country)
+        cache.set(key, context, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    return dict(context)

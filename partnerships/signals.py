@@ -1,10 +1,12 @@
-"""Signal receivers: a signed-in user's language follows them from browser to browser."""
+"""Signal receivers: a signed-in user's language follows them from browser to browser, and
+every write to the program's data invalidates the cached dashboard rollups."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from openai_countries.middleware import LANGUAGE_SESSION_KEY
@@ -17,3 +19,34 @@ def apply_language_preference(sender: Any, request: Any, user: Any, **kwargs: An
     preference = UserPreference.objects.filter(user=user).first()
     if preference is not None and request is not None and hasattr(request, "session"):
         request.session[LANGUAGE_SESSION_KEY] = preference.language
+
+
+# Writes that change no dashboard figure: the audit trail (written on reads), report runs,
+# tokens, preferences and subscriptions, and history rows (their model's own save counts).
+NOT_ROLLED_UP = {
+    "AccessEvent", "ReportRun", "ReportSubscription", "ApiToken", "UserPreference",
+    "CountryRoleGrant",
+}  # fmt: skip
+ROLLED_UP_APPS = {"partnerships", "infrastructure", "financing", "localization"}
+
+
+def _changes_rollups(sender: Any) -> bool:
+    meta = getattr(sender, "_meta", None)
+    return (
+        meta is not None
+        and meta.app_label in ROLLED_UP_APPS
+        and sender.__name__ not in NOT_ROLLED_UP
+        and not sender.__name__.startswith("Historical")
+    )
+
+
+@receiver(post_save)
+@receiver(post_delete)
+@receiver(m2m_changed)
+def invalidate_dashboards(sender: Any, **kwargs: Any) -> None:
+    if _changes_rollups(sender) or _changes_rollups(
+        getattr(kwargs.get("instance"), "__class__", None)
+    ):
+        from partnerships.dashboards import dashboards_invalidate
+
+        dashboards_invalidate()

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from djmoney.money import Money
 
 from financing.models import Commitment, Disbursement
-from financing.selectors import cofinancing_split
+from financing.selectors import cofinancing_split, cofinancing_totals
 from financing.services import (
     commitment_cancel,
     commitment_commit,
@@ -233,8 +233,16 @@ class TestLedgerCannotBeBypassed:
             commitment_update(commitment=commitment, by=manager, country=no)
 
 
+# The same split, computed in Python (reports, the partnership page) or summed by the database
+# (dashboards over the whole portfolio).
+SPLITS = pytest.mark.parametrize("split_of", [cofinancing_split, cofinancing_totals])
+
+
 class TestCofinancingSplit:
-    def test_converts_at_the_value_date_rate_and_lists_rates_used(self, manager: Any) -> None:
+    @SPLITS
+    def test_converts_at_the_value_date_rate_and_lists_rates_used(
+        self, manager: Any, split_of: Any
+    ) -> None:
         partnership = f.PartnershipFactory.create()
         exchange_rate_set(
             currency="AED", on=D(2025, 1, 1), rate_to_usd="0.25", source="Test", by=manager
@@ -264,9 +272,7 @@ class TestCofinancingSplit:
         f.CommitmentFactory.create(
             partnership=partnership, side="other", status="pledged", amount=Money("999", "USD")
         )
-        split = cofinancing_split(
-            Commitment.objects.filter(partnership=partnership), as_of=D(2025, 12, 31)
-        )
+        split = split_of(Commitment.objects.filter(partnership=partnership), as_of=D(2025, 12, 31))
         assert split.sides["government"].committed_usd == Decimal(
             "250.00"
         )  # 1000 x 0.25 (2025-01-01 rate)
@@ -281,15 +287,18 @@ class TestCofinancingSplit:
             ("AED", D(2025, 1, 1)),
             ("AED", D(2025, 7, 1)),
         ]
-        assert split.missing_rates == []
+        assert split.missing_count == 0
 
-    def test_reports_missing_rates_instead_of_guessing(self) -> None:
+    @SPLITS
+    def test_reports_missing_rates_instead_of_guessing(self, split_of: Any) -> None:
         commitment = f.CommitmentFactory.create(
             status="committed", amount=Money("10", "NOK"), committed_on=D(2025, 1, 1)
         )
-        split = cofinancing_split(Commitment.objects.filter(pk=commitment.pk), as_of=D(2025, 2, 1))
+        split = split_of(Commitment.objects.filter(pk=commitment.pk), as_of=D(2025, 2, 1))
         assert split.committed_usd == 0
-        assert split.missing_rates == [("NOK", D(2025, 1, 1))]
+        assert split.missing_count == 1
+        if split_of is cofinancing_split:
+            assert split.missing_rates == [("NOK", D(2025, 1, 1))]
 
     def test_query_count_does_not_grow_with_rows(self, django_assert_max_num_queries: Any) -> None:
         partnership = f.PartnershipFactory.create()
@@ -304,6 +313,10 @@ class TestCofinancingSplit:
             f.ExchangeRateFactory.create(currency="AED")
         with django_assert_max_num_queries(3):
             cofinancing_split(
+                Commitment.objects.filter(partnership=partnership), as_of=D(2026, 1, 1)
+            )
+        with django_assert_max_num_queries(3):
+            cofinancing_totals(
                 Commitment.objects.filter(partnership=partnership), as_of=D(2026, 1, 1)
             )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from djmoney.money import Money
 
 from openai_countries.testing import grant_change_on
 from partnerships.models import Country, ReportRun, Stage, UserPreference
@@ -438,3 +440,69 @@ def test_record_pages_cost_the_same_queries_whatever_the_data(
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_dashboards_are_cached_and_never_stale_after_a_write(ae: Country, manager: Any) -> None:
+    from financing.services import commitment_create
+    from infrastructure.models import SitePhase
+    from infrastructure.services import site_advance_status
+    from openai_countries.history import create_tracked
+
+    partnership = partnership_in(ae)
+    site = f.SiteFactory.create(partnership=partnership, status="announced")
+    client = signed_in(manager)
+    url = reverse("portfolio")
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(url)
+    with CaptureQueriesContext(connection) as cold:
+        from partnerships.dashboards import dashboards_invalidate
+
+        dashboards_invalidate()
+        client.get(url)
+    assert len(cached) < len(cold), "a second look is served from the cache"
+    assert again.context["cofinancing"]["split"].committed_usd == 0
+
+    commitment_create(
+        by=manager,
+        partnership=partnership,
+        country=ae,
+        funder=f.OrganisationFactory.create(),
+        side="company",
+        instrument="equity",
+        amount=Money("2500000", "USD"),
+        status="committed",
+    )
+    after = client.get(url).context
+    assert after["cofinancing"]["split"].committed_usd == Decimal("2500000")
+
+    assert after["capacity"]["latest"] is None
+    create_tracked(
+        SitePhase,
+        by=manager,
+        site=site,
+        number=1,
+        planned_mw=Decimal("40"),
+        planned_ready_on=datetime.date(2026, 3, 1),
+    )
+    assert client.get(url).context["capacity"]["latest"].planned_mw == Decimal("40")
+
+    site_advance_status(site=site, to_status="site_selection", by=manager)
+    stages = {row["stage"]: row["count"] for row in after["pipeline"]}
+    stages["prospect"] -= 1
+    stages["scoping"] += 1
+    from partnerships.services.stages import partnership_advance_stage
+
+    partnership_advance_stage(partnership=partnership, to_stage="scoping", by=manager)
+    assert {row["stage"]: row["count"] for row in client.get(url).context["pipeline"]} == stages
+    assert first.status_code == 200
+
+
+def test_readers_with_different_countries_never_share_a_cached_dashboard(
+    ae: Country, no: Country, make_liaison: Any
+) -> None:
+    partnership_in(ae), partnership_in(no)
+    ae_page = signed_in(make_liaison(ae)).get(reverse("portfolio")).context
+    no_page = signed_in(make_liaison(no)).get(reverse("portfolio")).context
+    assert [c["code"] for c in ae_page["map_countries"]] == ["AE"]
+    assert [c["code"] for c in no_page["map_countries"]] == ["NO"]

@@ -313,4 +313,8 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
     for start in range(0, len(chosen), _COUNTRIES_PER_CHUNK):
         with transaction.atomic():
             report.add(generator.chunk(chosen[start : start + _COUNTRIES_PER_CHUNK]))
+    # bulk_create sends no signals: say so to the dashboard cache ourselves.
+    from partnerships.dashboards import dashboards_invalidate
+
+    dashboards_invalidate()
     return report
