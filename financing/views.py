@@ -34,8 +34,9 @@ from partnerships.access import can_on_country, holds_country_grant
 class CommitmentListView(ScopedListPage):
     queryset = Commitment.objects.select_related("partnership", "country", "funder")
     filterset_class = CommitmentFilterSet
+    unlisted_filters = ("site", "funder")
     search_fields = ("description", "funder__name", "partnership__code")
-    default_ordering = ("partnership__code", "side")
+    default_ordering = ("-pk",)  # newest first, straight off the primary key
     export_route = "commitment-export"
     create_route = "financing:commitment-create"
     columns = (

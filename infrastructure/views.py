@@ -32,6 +32,7 @@ from partnerships.access import can_on_country
 class SiteListView(ScopedListPage):
     queryset = Site.objects.select_related("partnership", "country", "operator")
     filterset_class = SiteFilterSet
+    unlisted_filters = ("operator",)
     search_fields = ("name", "locality", "partnership__code")
     default_ordering = ("country__name", "name")
     export_route = "site-export"

@@ -32,7 +32,7 @@ class RequirementListView(ScopedListPage):
     queryset = LocalizationRequirement.objects.select_related("partnership", "country", "locale")
     filterset_class = RequirementFilterSet
     search_fields = ("title", "acceptance_criteria", "partnership__code")
-    default_ordering = ("country__name", "priority")
+    default_ordering = ("-pk",)  # newest first, straight off the primary key
     export_route = "localizationrequirement-export"
     create_route = "localization:requirement-create"
     columns = (

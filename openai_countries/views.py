@@ -140,6 +140,9 @@ class ScopedListPage(ScopedListView):
     export_route: ClassVar[str] = ""
     create_route: ClassVar[str] = ""
     title: Any = ""
+    # Filters that still apply from the URL (links from dashboards and other pages use them)
+    # but are not offered as a drop-down: a choice among thousands of rows helps nobody.
+    unlisted_filters: ClassVar[tuple[str, ...]] = ()
 
     def get_queryset(self) -> models.QuerySet[Any]:
         queryset = super().get_queryset()
@@ -165,6 +168,8 @@ class ScopedListPage(ScopedListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        for name in self.unlisted_filters:
+            self.filterset.form.fields.pop(name, None)
         query = self.request.GET.copy()
         query.pop("page", None)
         ordering = self.request.GET.get("ordering", "")

@@ -336,7 +336,7 @@ class RiskListView(ScopedListPage):
     queryset = Risk.objects.select_related("partnership")
     filterset_class = RiskFilterSet
     search_fields = ("title", "mitigation", "partnership__code")
-    default_ordering = ("-likelihood", "-impact")
+    default_ordering = ("-pk",)  # newest first, straight off the primary key
     export_route = "risk-export"
     create_route = "partnerships:risk-create"
     columns = (
