@@ -16,7 +16,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
-from partnerships.models import CountryRoleGrant, PartnershipCountry, StageSignOff
+from partnerships.models import (
+    CountryRoleGrant,
+    PartnershipCountry,
+    ReportSubscription,
+    StageSignOff,
+)
 from tests import factories as f
 from tests.factories import country
 
@@ -63,6 +68,11 @@ def _token() -> Any:
     from partnerships.services.tokens import api_token_create
 
     return api_token_create(user=f.UserFactory.create(), name="script")[0]
+
+
+def _subscription(**kw: Any) -> ReportSubscription:
+    defaults = {"user": f.UserFactory.create(), "kind": "portfolio", "country": None}
+    return ReportSubscription.objects.create(**(defaults | kw))
 
 
 CASES = [
@@ -179,6 +189,19 @@ CASES = [
     Case("report_run_scope_matches_kind", f.ReportRunFactory.create, {"kind": "portfolio"}),
     Case("report_run_succeeded_has_file", f.ReportRunFactory.create, {"status": "succeeded"}),
     Case("api_token_hash_format", _token, {"key_hash": "plain-text-key"}),
+    Case("report_subscription_scope", _subscription, {"country": lambda: country("AE")}),
+    Case(
+        "report_subscription_once",
+        _subscription,
+        duplicate=lambda s: ReportSubscription(user=s.user, kind="portfolio"),
+        message="You already subscribe to this report.",
+    ),
+    Case(
+        "report_subscription_once_per_country",
+        lambda: _subscription(kind="country", country=country("AE")),
+        duplicate=lambda s: ReportSubscription(user=s.user, kind="country", country=s.country),
+        message="You already subscribe to this report.",
+    ),
     # infrastructure
     Case(
         "site_name_per_partnership",
