@@ -29,6 +29,13 @@ from partnerships.models import (
 
 # Changes are listed over this window when a scope has no earlier report.
 FIRST_REPORT_WINDOW = timedelta(days=30)
+# A report stays readable (and renders in about a second) however much data its scope holds:
+# tables list the largest commitments, the open requirements due first, the worst risks, and
+# say how many there are in all; the portfolio report summarises sites by country. Its length
+# follows the number of partnerships, not of rows (200 countries hold 50,000 commitments).
+LISTED = 30
+# Each kind of change lists this many, then says how many more there are.
+CHANGES_LISTED = 30
 
 # How each model's rows reach their partnership, for a partnership report.
 PARTNERSHIP_PATHS: dict[str, str] = {
@@ -85,13 +92,18 @@ def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, A
     def moved(queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(at__date__gt=since, at__date__lte=until).exclude(from_status="")
 
+    def listed(queryset: QuerySet[Any]) -> dict[str, Any]:
+        rows = list(queryset[: CHANGES_LISTED + 1])
+        more = queryset.count() - CHANGES_LISTED if len(rows) > CHANGES_LISTED else 0
+        return {"rows": rows[:CHANGES_LISTED], "more": more}
+
     return {
-        "stage_moves": list(
+        "stage_moves": listed(
             moved(reader.rows(StageTransition.objects.all()))
             .select_related("partnership", "by")
             .order_by("at", "pk")
         ),
-        "new_commitments": list(
+        "new_commitments": listed(
             reader.rows(Commitment.objects.all())
             .filter(
                 Q(committed_on__gt=since, committed_on__lte=until)
@@ -104,24 +116,24 @@ def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, A
             .select_related("partnership", "funder")
             .order_by("committed_on", "pk")
         ),
-        "disbursements": list(
+        "disbursements": listed(
             reader.rows(Disbursement.objects.all())
             .filter(paid_on__gt=since, paid_on__lte=until)
             .select_related("commitment__partnership", "commitment__funder")
             .order_by("paid_on", "pk")
         ),
-        "site_moves": list(
+        "site_moves": listed(
             moved(reader.rows(SiteStatusTransition.objects.all()))
             .select_related("site")
             .order_by("at", "pk")
         ),
-        "requirements_live": list(
+        "requirements_live": listed(
             reader.rows(LocalizationRequirement.objects.all())
             .filter(live_on__gt=since, live_on__lte=until)
             .select_related("locale", "partnership")
             .order_by("live_on", "pk")
         ),
-        "milestones_slipped": list(
+        "milestones_slipped": listed(
             reader.rows(Milestone.objects.all())
             .filter(due_on__gt=since, due_on__lte=until)
             .filter(Q(completed_on__isnull=True) | Q(completed_on__gt=F("due_on")))
@@ -133,8 +145,8 @@ def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, A
 
 def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
     from financing.models import Commitment
-    from infrastructure.models import Site
-    from localization.models import LocalizationRequirement
+    from infrastructure.models import Site, SiteStatus
+    from localization.models import LocalizationRequirement, RequirementStatus
     from partnerships.models import Risk
     from partnerships.selectors import partnership_health
 
@@ -152,6 +164,16 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
     ):
         timelines.setdefault(move.partnership_id, []).append(move)
     commitments = reader.rows(Commitment.objects.all())
+    portfolio = run.kind == ReportKind.PORTFOLIO
+    sites = reader.rows(Site.objects.select_related("country", "partnership"))
+    listed_commitments = commitments.select_related("funder", "country", "partnership").order_by(
+        "-amount", "pk"
+    )[:LISTED]
+    open_requirements = reader.rows(
+        LocalizationRequirement.objects.exclude(
+            status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED)
+        )
+    )
     return {
         "run": run,
         "scope_name": str(run.partnership or run.country or ""),
@@ -168,24 +190,47 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
         ],
         "pipeline": [row for row in dashboards.pipeline(reader) if row["count"]],
         "stage_labels": dict(Stage.choices),
+        "site_labels": dict(SiteStatus.choices),
         "cofinancing": dashboards.cofinancing(reader, run.as_of),
         "capacity": dashboards.capacity(reader),
         "coverage": dashboards.coverage(reader),
-        "sites": list(reader.rows(Site.objects.select_related("country", "partnership"))),
-        "commitments": list(
-            commitments.select_related("funder", "country", "partnership").order_by(
-                "partnership__code", "side", "pk"
-            )
+        "portfolio": portfolio,
+        "sites": [] if portfolio else list(sites),
+        "sites_by_country": _sites_by_country(sites) if portfolio else [],
+        "commitments": list(listed_commitments),
+        "commitment_count": commitments.count(),
+        "requirements": []
+        if portfolio
+        else list(
+            open_requirements.select_related("locale", "country").order_by(
+                F("target_on").asc(nulls_last=True), "pk"
+            )[:LISTED]
         ),
-        "requirements": list(
-            reader.rows(LocalizationRequirement.objects.select_related("locale", "country"))
-        ),
-        "overdue": dashboards.overdue_milestones(reader, run.as_of, limit=50),
+        "open_requirement_count": open_requirements.count(),
+        "overdue": dashboards.overdue_milestones(reader, run.as_of, limit=LISTED),
         "risks": list(
             reader.rows(Risk.objects.select_related("partnership")).order_by(
                 "-likelihood", "-impact", "pk"
-            )[:30]
+            )[:LISTED]
         ),
         "generated_at": timezone.now(),
         "with_contents": run.kind == ReportKind.PORTFOLIO,
     }
+
+
+def _sites_by_country(sites: QuerySet[Any]) -> list[dict[str, Any]]:
+    from django.db.models import Count, Sum
+    from django_countries import countries
+
+    rows = (
+        sites.order_by()
+        .values("country__code")
+        .annotate(n=Count("pk"), planned=Sum("planned_capacity_mw"))
+    )
+    return sorted(
+        (
+            {"country": countries.name(r["country__code"]), "sites": r["n"], "mw": r["planned"]}
+            for r in rows
+        ),
+        key=lambda row: str(row["country"]),
+    )

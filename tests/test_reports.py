@@ -308,9 +308,10 @@ def test_the_summary_lists_what_changed_since_the_previous_report(
     content = report_content(run, Scope.system("test"))
     changes = content["changes"]
     assert content["previous"] is not None and content["since"] == datetime.date(2026, 9, 30)
-    assert [t.to_status for t in changes["stage_moves"]] == ["negotiating"]
-    assert len(changes["new_commitments"]) == 1
-    assert [m.title for m in changes["milestones_slipped"]] == ["Slipped"]
+    assert [t.to_status for t in changes["stage_moves"]["rows"]] == ["negotiating"]
+    assert len(changes["new_commitments"]["rows"]) == 1
+    assert [m.title for m in changes["milestones_slipped"]["rows"]] == ["Slipped"]
+    assert changes["milestones_slipped"]["more"] == 0
     assert [p["partnership"].code for p in content["partnerships"]] == ["AE-GULF"]
     assert [t.to_status for t in content["partnerships"][0]["timeline"]] == [
         "scoping",
