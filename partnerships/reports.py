@@ -7,44 +7,68 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetchingError
 
+from openai_countries.pdf import NoExternalResources as NoExternalResources
+from openai_countries.pdf import RenderFailed, render_bounded
 from openai_countries.scope import Scope, ScopeRevoked
 from partnerships.models import ReportKind, ReportRun, ReportStatus
 from partnerships.services.reports import STUCK_AFTER
 
 logger = logging.getLogger(__name__)
 
-
-class NoExternalResources(URLFetcher):
-    """Only ``data:`` URLs: user text can never pull a local file or a network resource in."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=False)
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if not url.startswith("data:"):
-            self.refused.append(url[:200])
-            raise URLFetchingError(f"refused: {url[:80]}")
-        return super().fetch(url, headers)
+# A run whose worker died this many times is failed instead of being delivered again.
+MAX_RENDER_ATTEMPTS = 3
+# pg_advisory_lock(RENDER_LOCK, run id): held by the worker rendering a run.
+RENDER_LOCK = 0x52455054
 
 
-def _claim(run_id: int) -> ReportRun | None:
-    """Move a queued (or abandoned) run to running; None when another worker holds it."""
+@contextmanager
+def _render_lock(run_id: int) -> Iterator[bool | None]:
+    """On PostgreSQL, a session advisory lock on the run, on a connection of its own, held for
+    the whole render: True when this worker got it, False when a live worker holds it. The server
+    drops it with the connection, so a killed worker's lock is free again at once (the task,
+    delivered again, waits a moment for that). None without PostgreSQL (SQLite): no lock, the
+    claim waits STUCK_AFTER for an abandoned run."""
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    lock_connection = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with lock_connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+            try:
+                cursor.execute(
+                    "SELECT pg_advisory_lock(%s, %s)", [RENDER_LOCK, run_id & 0x7FFFFFFF]
+                )
+                held = True
+            except OperationalError as error:
+                if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                    raise
+                held = False  # another worker is rendering the run
+        yield held
+    finally:
+        lock_connection.close()  # releases the lock
+
+
+def _claim(run_id: int, *, locked: bool = False) -> ReportRun | None:
+    """Move a queued (or abandoned) run to running; None when another worker holds it.
+
+    A running run is abandoned when its worker died: at once if we hold its render lock (no live
+    worker renders it), else once it has been running for STUCK_AFTER."""
     now = timezone.now()
-    claimable = Q(status=ReportStatus.QUEUED) | Q(
-        status=ReportStatus.RUNNING, started_at__lt=now - STUCK_AFTER
-    )
+    abandoned = Q() if locked else Q(started_at__lt=now - STUCK_AFTER)
+    claimable = Q(status=ReportStatus.QUEUED) | (Q(status=ReportStatus.RUNNING) & abandoned)
     claimed = ReportRun.objects.filter(claimable, pk=run_id).update(
         status=ReportStatus.RUNNING, started_at=now, attempts=F("attempts") + 1
     )
@@ -77,22 +101,43 @@ def render_pdf(run: ReportRun, scope: Scope) -> tuple[bytes, int, list[str]]:
             "reports/status.html",
             {**report_context(run, scope), "rtl": translation.get_language_bidi()},
         )
-    fetcher = NoExternalResources()
-    document = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).render()
-    return document.write_pdf(), len(document.pages), fetcher.refused
+    # Laid out in a child process bounded in memory and time (openai_countries.pdf).
+    rendered = render_bounded(
+        html, memory_mb=settings.REPORT_RENDER_MEMORY_MB, seconds=settings.REPORT_RENDER_SECONDS
+    )
+    return rendered.pdf, rendered.pages, rendered.refused
 
 
 def report_run_render(*, run_id: int) -> str:
     """Render a run once: claim it, check the requester still has access, store the PDF."""
-    run = _claim(run_id)
+    with _render_lock(run_id) as locked:
+        if locked is False:
+            return "not claimed"  # a live worker is rendering it
+        return _render_claimed(run_id, locked=bool(locked))
+
+
+def _render_claimed(run_id: int, *, locked: bool) -> str:
+    run = _claim(run_id, locked=locked)
     if run is None:
         return "not claimed"
+    if run.attempts > MAX_RENDER_ATTEMPTS:
+        # A render that keeps taking its worker down would otherwise be delivered forever.
+        _finish(
+            run,
+            status=ReportStatus.FAILED,
+            error=f"Gave up after {run.attempts - 1} attempts that each stopped their worker.",
+        )
+        return "failed"
     started = time.monotonic()
     try:
         _requester_still_allowed(run)
         pdf, pages, _refused = render_pdf(run, Scope.system(f"report run {run.pk}"))
     except ScopeRevoked:
         _finish(run, status=ReportStatus.FAILED, error="Access revoked before the report ran.")
+        return "failed"
+    except RenderFailed as error:  # over a memory or time bound: the same again would fail too
+        logger.warning("Report run %s failed to render: %s", run.pk, error)
+        _finish(run, status=ReportStatus.FAILED, error=str(error))
         return "failed"
     except Exception as error:  # the run records why; the task may retry
         _finish(run, status=ReportStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000])

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 
+# A render over its own bounds (REPORT_RENDER_MEMORY_MB, REPORT_RENDER_SECONDS) fails the run
+# without raising, so it is never retried; the time limits leave room for the report's queries.
+# A worker killed mid-render has the task delivered again (acks_late, reject_on_worker_lost).
 @shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=120,
-    time_limit=180,
+    soft_time_limit=settings.REPORT_RENDER_SECONDS + 30,
+    time_limit=settings.REPORT_RENDER_SECONDS + 90,
     autoretry_for=(ConnectionError, TimeoutError),
     retry_backoff=True,
     max_retries=3,

@@ -367,3 +367,13 @@ def test_subscribers_get_the_link_while_they_may_read_the_report(
     assert intruder.post(reverse("report-unsubscribe", args=[mine.pk])).status_code == 404
     assert client.post(reverse("report-unsubscribe", args=[mine.pk])).status_code == 302
     assert not ReportSubscription.objects.exists()
+
+
+def test_a_run_that_keeps_killing_its_worker_is_given_up(manager: Any, ae: Any) -> None:
+    from partnerships.reports import MAX_RENDER_ATTEMPTS, report_run_render
+
+    run = f.ReportRunFactory.create(kind="country", country=ae, as_of=AS_OF)
+    ReportRun.objects.filter(pk=run.pk).update(attempts=MAX_RENDER_ATTEMPTS)
+    assert report_run_render(run_id=run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.status == "failed" and "Gave up" in run.error and not run.file

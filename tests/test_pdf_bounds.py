@@ -1,0 +1,140 @@
+"""PDFs are laid out in a child process bounded in memory and time, loading nothing external."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+import signal
+import struct
+import zlib
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from openai_countries.celery import app as celery_app
+from openai_countries.pdf import RenderFailed, _result, render_bounded
+from partnerships.models import ReportRun
+
+
+def png(side: int) -> bytes:
+    """A black RGB square: a few hundred KB compressed, side * side * 3 bytes once decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (side * 3 + 1)  # filter byte, then the pixels
+    pixels = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def img(data: bytes) -> str:
+    return f'<img style="width: 4cm" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def test_a_normal_page_renders() -> None:
+    html = (
+        "<h1>Quarterly status</h1><p>Abu Dhabi campus</p>"
+        f"{img(png(200))}"
+        '<p style="break-before: page">Second page</p>'
+    )
+    rendered = render_bounded(html, memory_mb=200, seconds=30)
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    assert rendered.pages == len(reader.pages) == 2
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Abu Dhabi campus" in text and "Second page" in text
+    assert rendered.refused == []
+
+
+def test_a_render_over_the_memory_bound_fails_naming_it() -> None:
+    # 8000 x 8000 RGB: 192 MB for the decoded pixels alone, before any copy.
+    with pytest.raises(RenderFailed, match=r"^the report needs more than 200 MB to render$"):
+        render_bounded(f"<p>Big picture</p>{img(png(8000))}", memory_mb=200, seconds=60)
+
+
+def test_a_render_over_the_time_bound_fails_naming_it() -> None:
+    rows = "".join(f"<tr><td>Row {n}</td><td>{'word ' * 20}</td></tr>" for n in range(20_000))
+    with pytest.raises(RenderFailed, match=r"^the report needs more than 1 s to render$"):
+        render_bounded(f"<table>{rows}</table>", memory_mb=1024, seconds=1)
+
+
+def test_local_files_and_the_network_are_refused_and_recorded() -> None:
+    html = (
+        '<p>Hostile</p><a rel="attachment" href="file:///etc/hostname">attached</a>'
+        '<img src="file:///etc/hostname"><img src="http://127.0.0.1:9/x.png">'
+    )
+    rendered = render_bounded(html, memory_mb=200, seconds=30)
+    assert sorted(set(rendered.refused)) == ["file:///etc/hostname", "http://127.0.0.1:9/x.png"]
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    assert not reader.attachments
+    assert "Hostile" in reader.pages[0].extract_text()
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (-signal.SIGXCPU, "the report needs more than 9 s to render"),
+        (
+            -signal.SIGABRT,
+            "the report's render process died (SIGABRT); it may need more than 64 MB",
+        ),
+        (-signal.SIGKILL, "the report's render process was killed (SIGKILL)"),
+        (7, "the report's render process ended with exit code 7"),
+        (1, "the report's render process ended with exit code 1"),
+    ],
+)
+def test_how_a_child_ended_is_said_clearly(code: int, message: str) -> None:
+    with pytest.raises(RenderFailed) as failed:
+        _result(b"", code, memory_mb=64, seconds=9)
+    assert str(failed.value) == message
+
+
+@pytest.mark.django_db
+def test_a_render_over_its_bound_fails_the_run_once_with_that_message(
+    settings: Any, manager: Any, ae: Any, tmp_path: Any
+) -> None:
+    from django.db import connection
+
+    from partnerships.tasks import render_report
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.REPORT_RENDER_SECONDS = 1
+    run = ReportRun.objects.create(
+        kind="country",
+        country=ae,
+        as_of=datetime.date(2026, 10, 31),
+        language="en",
+        requested_by=manager,
+    )
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("partnerships.reports.render_bounded", _too_slow)
+            assert render_report.delay(run.pk).get() == "failed"
+            assert render_report.delay(run.pk).get() == "not claimed"
+    finally:
+        celery_app.conf.task_always_eager = eager
+    run.refresh_from_db()
+    assert (run.status, run.error, run.attempts, run.file.name) == (
+        "failed",
+        "the report needs more than 1 s to render",
+        1,
+        "",
+    )
+    with connection.cursor() as cursor:  # the forked child left the parent's connection alone
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+def _too_slow(html: str, *, memory_mb: int, seconds: int) -> Any:
+    """The report's own HTML, padded to need far more than ``seconds`` to lay out."""
+    rows = "".join(f"<tr><td>Row {n}</td><td>{'word ' * 20}</td></tr>" for n in range(20_000))
+    return render_bounded(f"{html}<table>{rows}</table>", memory_mb=memory_mb, seconds=seconds)
