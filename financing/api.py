@@ -123,7 +123,7 @@ class CommitmentViewSet(ScopedModelViewSet):
     queryset = Commitment.objects.select_related("partnership", "country", "funder", "site")
     serializer_class = CommitmentSerializer
     filterset_class = filters.CommitmentFilterSet
-    search_fields = ("description", "funder__name")
+    search_fields = ("description", "funder__name", "partnership__code")
     action_scopes: ClassVar[dict[str, str]] = {"confirm": "confirm"}
 
     def create_object(self, data: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from financing import services
 from financing.filters import CommitmentFilterSet
 from financing.forms import CommitmentCreateForm, CommitmentEditForm, DisbursementForm, ReduceForm
 from financing.models import Commitment, CommitmentStatus, Side
+from openai_countries.forms import offer_partnership_countries
 from openai_countries.views import (
     Column,
     ScopedCreatePage,
@@ -163,6 +164,11 @@ class CommitmentCreateView(ScopedCreatePage):
     model = Commitment
     form_class = CommitmentCreateForm
     title = gettext_lazy("New commitment")
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        offer_partnership_countries(form, self.request.GET.get("partnership"))
+        return form
 
     def get_initial(self) -> dict[str, Any]:
         initial = super().get_initial()

@@ -147,7 +147,7 @@ class SiteViewSet(ScopedModelViewSet):
     queryset = Site.objects.select_related("country", "partnership", "operator")
     serializer_class = SiteSerializer
     filterset_class = filters.SiteFilterSet
-    search_fields = ("name", "locality")
+    search_fields = ("name", "locality", "partnership__code")
 
     @extend_schema(
         tags=["infrastructure"],

@@ -18,6 +18,7 @@ from infrastructure.filters import SiteFilterSet
 from infrastructure.forms import PermitForm, SiteEditForm, SiteForm, SitePhaseForm
 from infrastructure.models import Permit, Site, SitePhase, SiteStatus
 from infrastructure.services import SITE_STATUSES
+from openai_countries.forms import offer_partnership_countries
 from openai_countries.views import (
     Column,
     ScopedCreatePage,
@@ -118,6 +119,11 @@ class SiteCreateView(ScopedCreatePage):
     model = Site
     form_class = SiteForm
     title = gettext_lazy("New site")
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        offer_partnership_countries(form, self.request.GET.get("partnership"))
+        return form
 
     def get_initial(self) -> dict[str, Any]:
         initial = super().get_initial()

@@ -109,7 +109,7 @@ class RequirementViewSet(ScopedModelViewSet):
     )
     serializer_class = RequirementSerializer
     filterset_class = filters.RequirementFilterSet
-    search_fields = ("title", "acceptance_criteria")
+    search_fields = ("title", "acceptance_criteria", "partnership__code")
     action_scopes: ClassVar[dict[str, str]] = {"sign_off": "sign_off"}
 
     def create_object(self, data: dict[str, Any]) -> Any:

@@ -17,6 +17,7 @@ from localization import services
 from localization.filters import RequirementFilterSet
 from localization.forms import RequirementEditForm, RequirementForm
 from localization.models import LocalizationRequirement, RequirementStatus
+from openai_countries.forms import offer_partnership_countries
 from openai_countries.views import (
     Column,
     ScopedCreatePage,
@@ -121,6 +122,11 @@ class RequirementCreateView(ScopedCreatePage):
     model = LocalizationRequirement
     form_class = RequirementForm
     title = gettext_lazy("New localization requirement")
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        offer_partnership_countries(form, self.request.GET.get("partnership"))
+        return form
 
     def get_initial(self) -> dict[str, Any]:
         initial = super().get_initial()

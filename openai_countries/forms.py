@@ -49,3 +49,11 @@ class ScopedFormMixin:
             elif is_country_scoped(queryset.model):
                 field.queryset = queryset.restrict(user, self.scope_action)
         style_fields(self)
+
+
+def offer_partnership_countries(form: Any, partnership_id: Any) -> None:
+    """On a form opened from a partnership, offer only its participating countries."""
+    field = form.fields.get("country")
+    if field is None or not str(partnership_id or "").isdigit():
+        return
+    field.queryset = field.queryset.filter(participations__partnership_id=int(partnership_id))

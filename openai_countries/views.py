@@ -151,12 +151,16 @@ class ScopedListPage(ScopedListView):
         )
         style_fields(self.filterset.form)
         queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
-        term = self.request.GET.get("search", "").strip()
-        if term and self.search_fields:
-            query = models.Q()
-            for field in self.search_fields:
-                query |= models.Q(**{f"{field}__icontains": term})
-            queryset = queryset.filter(query).distinct()
+        # As the API's SearchFilter does (same fields): every word must match one of the fields,
+        # so a page and its export always hold the same rows.
+        terms = self.request.GET.get("search", "").split()
+        if terms and self.search_fields:
+            for term in terms:
+                query = models.Q()
+                for field in self.search_fields:
+                    query |= models.Q(**{f"{field}__icontains": term})
+                queryset = queryset.filter(query)
+            queryset = queryset.distinct()
         return queryset.order_by(*self._ordering(), "pk")
 
     def _ordering(self) -> tuple[str, ...]:

@@ -553,7 +553,7 @@ class AgreementViewSet(ScopedModelViewSet):
     queryset = Agreement.objects.select_related("partnership")
     serializer_class = AgreementSerializer
     filterset_class = filters.AgreementFilterSet
-    search_fields = ("title",)
+    search_fields = ("title", "partnership__code")
 
 
 @tagged("partnerships")
@@ -563,7 +563,7 @@ class MilestoneViewSet(ScopedModelViewSet):
     queryset = Milestone.objects.select_related("partnership")
     serializer_class = MilestoneSerializer
     filterset_class = filters.MilestoneFilterSet
-    search_fields = ("title",)
+    search_fields = ("title", "partnership__code")
 
 
 @tagged("partnerships")
@@ -573,7 +573,7 @@ class RiskViewSet(ScopedModelViewSet):
     queryset = Risk.objects.select_related("partnership", "owner")
     serializer_class = RiskSerializer
     filterset_class = filters.RiskFilterSet
-    search_fields = ("title", "mitigation")
+    search_fields = ("title", "mitigation", "partnership__code")
 
 
 @extend_schema_view(

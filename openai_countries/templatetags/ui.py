@@ -74,7 +74,7 @@ def day(value: date | datetime | None, style: str = "medium") -> str:
 def moment(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return format_datetime(timezone.localtime(value), format="medium", locale=_locale())
+    return format_datetime(timezone.localtime(value), format="short", locale=_locale())
 
 
 @register.filter

@@ -80,11 +80,6 @@ def test_analyst_filters_commitments_and_exports_them(
     assert sorted(int(str(row[0])) for row in table[1:]) == government
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: list pages also search partnership__code (e.g. /commitments/?search=AE-STARGATE) "
-    "but the API export's SearchFilter does not, so Export CSV downloads none of the listed rows.",
-)
 def test_a_searched_list_exports_the_rows_it_shows(
     demo: None, new_page: PageFactory, tmp_path: Path
 ) -> None:
