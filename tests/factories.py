@@ -27,8 +27,19 @@ from partnerships.models import (
 )
 
 
+def ensure_iso_countries() -> None:
+    """The ISO countries, as the data migration loads them. A transactional test's flush removes
+    them; serialized_rollback should bring them back, but a live-server test run between others
+    has been seen to end without them, so tests that need them make sure."""
+    from partnerships.reference import iso_country_rows
+
+    if not Country.objects.exists():
+        Country.objects.bulk_create([Country(**row) for row in iso_country_rows()])
+
+
 def country(code: str) -> Country:
     """ISO countries are loaded by a data migration; tests fetch them rather than make them."""
+    ensure_iso_countries()
     return Country.objects.get(code=code)
 
 

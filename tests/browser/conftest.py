@@ -11,10 +11,6 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-# Playwright's sync API runs an event loop in the test thread, which makes Django refuse database
-# calls from it as if they came from async code. Django reads this on every call.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -39,6 +35,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            # The live server needs committed rows; serialized_rollback brings back the reference
+            # rows (ISO countries) that an earlier transactional test's flush removed.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
             if not CHROMIUM.exists():
                 item.add_marker(skip)
 
@@ -48,6 +47,11 @@ def browser() -> Iterator[Any]:
     """One Chromium for the whole session; each test opens its own contexts (cookie jars)."""
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in the test thread, which makes Django refuse
+    # database calls from it as if they came from async code. Only while the browser runs: a
+    # variable left set would leak into other tests' subprocesses (`check --deploy` refuses it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -57,11 +61,18 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
 def demo(live_server: Any) -> None:
     """The demo program and its users, committed so that the live server sees them."""
+    from tests.factories import ensure_iso_countries
+
+    ensure_iso_countries()
     call_command("load_demo", stdout=StringIO())
 
 
