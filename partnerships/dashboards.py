@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -430,3 +431,20 @@ def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict
         context = _build(user, today=today, country=country)
         cache.set(key, context, timeout=settings.DASHBOARD_CACHE_SECONDS)
     return dict(context)
+
+
+def dashboard_html(
+    user: Any, *, today: date, country: Country | None, context: dict[str, Any]
+) -> str:
+    """The dashboard's figures rendered once per scope and cached like the rollups (same
+    versioned key): a warm dashboard costs a cache read, not a template render."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    key = _cache_key(user, today, country) + ":html"
+    html = cache.get(key)
+    if html is None:
+        # Escaped by the template engine like any page; a SafeString survives the cache.
+        html = render_to_string("ui/_dashboard.html", context)
+        cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    return SafeString(html)

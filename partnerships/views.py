@@ -93,12 +93,11 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(dashboards.dashboard(self.request.user, today=timezone.localdate()))
-        context["countries"] = (
-            countries_for(self.request.user, "view")
-            .filter(participations__isnull=False)
-            .distinct()
-            .order_by("name")
+        today = timezone.localdate()
+        figures = dashboards.dashboard(self.request.user, today=today)
+        context.update(figures)
+        context["dashboard_html"] = dashboards.dashboard_html(
+            self.request.user, today=today, country=None, context=figures
         )
         return context
 
@@ -111,7 +110,12 @@ class CountryDashboardView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         # Another country's page is a 404, exactly like a code that does not exist.
         country = get_object_or_404(countries_for(user, "view"), code=kwargs["code"].upper())
-        context.update(dashboards.dashboard(user, today=timezone.localdate(), country=country))
+        today = timezone.localdate()
+        figures = dashboards.dashboard(user, today=today, country=country)
+        context.update(figures)
+        context["dashboard_html"] = dashboards.dashboard_html(
+            user, today=today, country=country, context=figures
+        )
         context.update(
             country=country,
             may_confirm=can_on_country(user, "confirm", country),

@@ -506,3 +506,14 @@ def test_readers_with_different_countries_never_share_a_cached_dashboard(
     no_page = signed_in(make_liaison(no)).get(reverse("portfolio")).context
     assert [c["code"] for c in ae_page["map_countries"]] == ["AE"]
     assert [c["code"] for c in no_page["map_countries"]] == ["NO"]
+
+
+def test_a_cached_dashboard_renders_its_figures_not_escaped_markup(
+    ae: Country, manager: Any
+) -> None:
+    partnership_in(ae)
+    client = signed_in(manager)
+    for _ in range(2):  # built, then served from the cache
+        page = client.get(reverse("portfolio")).content.decode()
+        assert '<svg class="world-map"' in page or "<svg" in page
+        assert "&lt;svg" not in page and "&lt;table" not in page
