@@ -35,5 +35,6 @@ lint: setup  ## ruff (lint + format), mypy, Django checks, migrations up to date
 	@$(UV) run python manage.py makemigrations --check --dry-run
 	@$(UV) run python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+bench: SYSTEM_FLAGS = --bench
 bench: setup  ## Benchmarks (print figures; see bench/README.md)
-	@if [ -d bench ]; then $(UV) run python -m bench; else echo "No benchmarks yet."; fi
+	@$(UV) run python -m bench $(BENCH_ARGS)
