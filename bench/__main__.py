@@ -48,6 +48,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--batch-runs", type=int, default=None, help="monthly batches to time (default --runs)"
     )
     parser.add_argument("--out", default=str(config.LATEST_JSON), help="where to write the JSON")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=900,
+        metavar="SECONDS",
+        help="before each scale and the batch, wait up to this long for other work on the CPUs "
+        "to end (default 900; 0 to measure at once)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the scales (and batch) an interrupted run with the same options already "
+        "measured in --out, and measure the rest",
+    )
     args = parser.parse_args(argv)
     args.scales = sorted({int(s) for s in args.scales.split(",") if s.strip()})
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -247,13 +261,14 @@ class Harness:
 
     def scale(self, scale: int) -> dict[str, Any]:
         say(f"== {scale} countries ({config.database_name(scale)})")
+        busy_before_load = self.wait_idle()
         with self.log(f"load-{scale}.log").open("a") as log:
             loaded = databases.ensure_loaded(scale, fresh=self.args.fresh, log=log, say=say)
         fixtures = self.task("fixtures", scale)
         fixtures_path = self.workdir / f"fixtures-{scale}.json"
         fixtures_path.write_text(json.dumps(fixtures))
         result: dict[str, Any] = {
-            "load": loaded,
+            "load": {**loaded, "busy_before": busy_before_load if not loaded["reused"] else None},
             "counts": fixtures["counts"],
             "country": fixtures["country"],
             "rows": fixtures["rows"],
@@ -271,10 +286,9 @@ class Harness:
             result["queries"] = self.task(
                 "queries", scale, "--fixtures", str(fixtures_path), "--sql-log", str(sql_log)
             )["pages"]
-        # Anything else busy on the machine (other people's tests) is in the figures: say so.
-        result["busy_before"] = busy_fraction()
-        if (result["busy_before"] or 0) > config.BUSY_WARNING:
-            say(f"  ! CPU {result['busy_before']:.0%} busy with other work before measuring")
+        # Anything else busy on the machine (other people's tests) would be in the figures: wait
+        # a while for it to end, and say so when it does not.
+        result["busy_before"] = self.wait_idle()
         if not {"throughput", "cold"} <= self.args.skip:
             self._flush_cache()
             with servers.gunicorn(
@@ -308,6 +322,21 @@ class Harness:
             }
         return result
 
+    def wait_idle(self) -> float | None:
+        busy = busy_fraction()
+        deadline = time.monotonic() + self.args.wait_idle
+        if busy is not None and busy > config.BUSY_WARNING and self.args.wait_idle > 0:
+            say(
+                f"  CPU {busy:.0%} busy with other work: waiting up to "
+                f"{self.args.wait_idle:.0f} s for it to end"
+            )
+        while busy is not None and busy > config.BUSY_WARNING and time.monotonic() < deadline:
+            time.sleep(8)
+            busy = busy_fraction()
+        if busy is not None and busy > config.BUSY_WARNING:
+            say(f"  ! CPU {busy:.0%} busy with other work: measuring anyway, figures distorted")
+        return busy
+
     def _flush_cache(self) -> None:
         """A cache left by another scale's database would serve that scale's figures."""
         import redis
@@ -323,6 +352,7 @@ class Harness:
             f"{self.args.batch_runs} run(s)"
         )
         env = config.app_env(scale, CELERY_BROKER_URL=config.BROKER_URL)
+        busy = self.wait_idle()
         results = []
         for n in range(self.args.batch_runs):
             result = self.task(
@@ -350,11 +380,30 @@ class Harness:
                     f"{limit:g} s target, so more runs could not change the verdict"
                 )
                 say(f"    {note}")
-                return {"scale": scale, "results": results, "note": note}
-        return {"scale": scale, "results": results, "note": ""}
+                return {"scale": scale, "results": results, "note": note, "busy_before": busy}
+        return {"scale": scale, "results": results, "note": "", "busy_before": busy}
+
+
+def _resumable(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """With --resume, what the interrupted run in ``out`` measured with these same options."""
+    if not args.resume or not out.exists():
+        return {}
+    previous = json.loads(out.read_text())
+    options = previous.get("options", {})
+    same = (
+        previous.get("quick") == args.quick
+        and options.get("duration_s") == args.duration
+        and options.get("runs") == args.runs
+        and set(options.get("skip", [])) <= args.skip
+    )
+    if not same:
+        say("bench: --resume ignored: the run in the output file had other options")
+        return {}
+    return previous
 
 
 def _stop_cleanly(signum: int, _frame: Any) -> None:
+    say(f"bench: stopped by {signal.Signals(signum).name}; stopping the servers it started")
     # SystemExit unwinds through the context managers: gunicorn and Celery are stopped, not
     # orphaned (SIGINT is ignored in a background job, and SIGTERM would skip them).
     raise SystemExit(128 + signum)
@@ -377,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch_runs": args.batch_runs,
             "fresh": args.fresh,
             "skip": sorted(args.skip),
+            "wait_idle_s": args.wait_idle,
             "gunicorn_workers": config.GUNICORN_WORKERS,
             "wrk": f"-t{config.WRK_THREADS} -c{config.WRK_CONNECTIONS} "
             f"--timeout {config.WRK_TIMEOUT}",
@@ -396,12 +446,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         + (" -- QUICK: indicative figures only" if args.quick else "")
     )
+    previous = _resumable(args, out)
     with tempfile.TemporaryDirectory(prefix="oc-bench-") as workdir:
         harness = Harness(args, Path(workdir))
         for scale in args.scales:
+            if str(scale) in previous.get("scales", {}):
+                say(f"== {scale} countries: kept from the run started {previous['started_at']}")
+                results["scales"][str(scale)] = previous["scales"][str(scale)]
+                results["scales"][str(scale)]["resumed_from"] = previous["started_at"]
+                continue
             results["scales"][str(scale)] = harness.scale(scale)
             out.write_text(json.dumps(results, indent=1, default=str))  # partial, if we crash
-        if "batch" not in args.skip:
+        if previous.get("batch") and "batch" not in args.skip:
+            say(f"== monthly batch: kept from the run started {previous['started_at']}")
+            results["batch"] = {**previous["batch"], "resumed_from": previous["started_at"]}
+        elif "batch" not in args.skip:
             try:
                 results["batch"] = harness.batch(max(args.scales))
             except RuntimeError as error:
@@ -457,6 +516,11 @@ def print_report(
             + ", ".join(f"{n:,} {name}" for name, n in counts.items())
             + f"; load {data['load']['seconds']:.1f} s"
             + (" (reused from an earlier run)" if data["load"]["reused"] else "")
+            + (
+                f"; measured by the interrupted run started {data['resumed_from']} (--resume)"
+                if data.get("resumed_from")
+                else ""
+            )
             + (
                 f"; CPU busy with other work before measuring: {data['busy_before']:.0%}"
                 if data.get("busy_before") is not None
