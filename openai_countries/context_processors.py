@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+ITEMS = (
+    (gettext_lazy("Dashboard"), "home", ("/portfolio/", "/countries/")),
+    (gettext_lazy("Partnerships"), "partnerships:partnership-list", ("/partnerships/",)),
+    (gettext_lazy("Sites"), "infrastructure:site-list", ("/sites/",)),
+    (gettext_lazy("Financing"), "financing:commitment-list", ("/commitments/",)),
+    (gettext_lazy("Localization"), "localization:requirement-list", ("/requirements/",)),
+    (gettext_lazy("Milestones"), "partnerships:milestone-list", ("/milestones/",)),
+    (gettext_lazy("Risks"), "partnerships:risk-list", ("/risks/",)),
+    (gettext_lazy("Organisations"), "partnerships:organisation-list", ("/organisations/",)),
+    (gettext_lazy("Reports"), "report-list", ("/reports/",)),
+)
+
+
+@cache
+def _urls() -> tuple[str, ...]:
+    # The URLconf does not change while a process runs: every page reverses them once.
+    return tuple(reverse(name) for _label, name, _prefixes in ITEMS)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = [
-        (_("Dashboard"), reverse("home"), ("/portfolio/", "/countries/")),
-        (_("Partnerships"), reverse("partnerships:partnership-list"), ("/partnerships/",)),
-        (_("Sites"), reverse("infrastructure:site-list"), ("/sites/",)),
-        (_("Financing"), reverse("financing:commitment-list"), ("/commitments/",)),
-        (_("Localization"), reverse("localization:requirement-list"), ("/requirements/",)),
-        (_("Milestones"), reverse("partnerships:milestone-list"), ("/milestones/",)),
-        (_("Risks"), reverse("partnerships:risk-list"), ("/risks/",)),
-        (_("Organisations"), reverse("partnerships:organisation-list"), ("/organisations/",)),
-        (_("Reports"), reverse("report-list"), ("/reports/",)),
-    ]
     path = request.path
     return {
         "nav": {
             "items": [
-                {"label": label, "url": url, "active": any(path.startswith(p) for p in prefixes)}
-                for label, url, prefixes in items
+                {
+                    "label": str(label),
+                    "url": url,
+                    "active": any(path.startswith(p) for p in prefixes),
+                }
+                for (label, _name, prefixes), url in zip(ITEMS, _urls(), strict=True)
             ]
         }
     }

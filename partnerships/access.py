@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from guardian.shortcuts import get_objects_for_user
 
 from partnerships.models import Country, CountryRoleGrant, Role
 
@@ -104,18 +103,34 @@ def has_global_reach(user: Any, action: str) -> bool:
 
 def granted_country_ids(user: Any, action: str) -> frozenset[int]:
     """The countries on which ``user`` holds ``action`` through a per-country grant (guardian)."""
-    perm = permission_name(action)
+    permission_name(action)  # refuse unknown actions early
     if not _active(user):
         return frozenset()
     cache = _cache(user)
-    key = f"countries:{action}"
-    if key not in cache:
-        countries = get_objects_for_user(
-            user, perm, klass=Country, accept_global_perms=False, with_superuser=False
-        )
-        cache[key] = frozenset(countries.values_list("pk", flat=True))
-    ids: frozenset[int] = cache[key]
+    if "granted" not in cache:
+        cache["granted"] = _granted_by_action(user)
+    ids: frozenset[int] = cache["granted"].get(action, frozenset())
     return ids
+
+
+def _granted_by_action(user: Any) -> dict[str, frozenset[int]]:
+    """Every per-country grant of ``user``, held directly or through a group, in one query:
+    what ``get_objects_for_user`` answers one action at a time."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    actions = {codename: action for action, codename in ACTION_PERMISSIONS.items()}
+    content_type = ContentType.objects.get_for_model(Country)
+    direct = UserObjectPermission.objects.filter(
+        user=user, content_type=content_type, permission__codename__in=actions
+    ).values_list("permission__codename", "object_pk")
+    through_groups = GroupObjectPermission.objects.filter(
+        group__user=user, content_type=content_type, permission__codename__in=actions
+    ).values_list("permission__codename", "object_pk")
+    granted: dict[str, set[int]] = {}
+    for codename, object_pk in direct.union(through_groups):
+        granted.setdefault(actions[codename], set()).add(int(object_pk))
+    return {action: frozenset(ids) for action, ids in granted.items()}
 
 
 def country_ids_for(user: Any, action: str) -> frozenset[int] | None:

@@ -434,17 +434,19 @@ def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict
 
 
 def dashboard_html(
-    user: Any, *, today: date, country: Country | None, context: dict[str, Any]
+    user: Any, *, today: date, country: Country | None = None, for_you: bool = False
 ) -> str:
     """The dashboard's figures rendered once per scope and cached like the rollups (same
-    versioned key): a warm dashboard costs a cache read, not a template render."""
+    versioned key): a warm dashboard costs one cache read, not the rollups nor a template
+    render. ``for_you`` says a country's waiting list is the reader's own to act on."""
     from django.conf import settings
     from django.template.loader import render_to_string
 
-    key = _cache_key(user, today, country) + ":html"
+    key = _cache_key(user, today, country) + (":html:you" if for_you else ":html")
     html = cache.get(key)
     if html is None:
+        context = dashboard(user, today=today, country=country)
         # Escaped by the template engine like any page; a SafeString survives the cache.
-        html = render_to_string("ui/_dashboard.html", context)
+        html = render_to_string("ui/_dashboard.html", {**context, "for_you": for_you})
         cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
     return SafeString(html)

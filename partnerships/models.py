@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -11,7 +12,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.fields import CountryField
 from djmoney.models.fields import MoneyField
 from simple_history.models import HistoricalRecords
@@ -49,6 +52,17 @@ class Region(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+def country_name(code: str) -> str:
+    """The ISO name of ``code`` in the reader's language (django-countries' CLDR-based
+    translations), looked up once per language: lists and dashboards name hundreds of them."""
+    return _country_name(code, get_language() or "en")
+
+
+@lru_cache(maxsize=4096)
+def _country_name(code: str, language: str) -> str:
+    return str(countries.name(code))
 
 
 class Country(TimeStampedModel):
@@ -89,8 +103,7 @@ class Country(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        # The ISO name in the reader's language (django-countries' CLDR-based translations).
-        return str(self.code.name) or self.name
+        return country_name(str(self.code)) or self.name
 
     def get_absolute_url(self) -> str:
         return reverse("country-dashboard", args=[self.code])

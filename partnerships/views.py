@@ -94,10 +94,8 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
-        figures = dashboards.dashboard(self.request.user, today=today)
-        context.update(figures)
-        context["dashboard_html"] = dashboards.dashboard_html(
-            self.request.user, today=today, country=None, context=figures
+        context.update(
+            today=today, dashboard_html=dashboards.dashboard_html(self.request.user, today=today)
         )
         return context
 
@@ -111,15 +109,15 @@ class CountryDashboardView(LoginRequiredMixin, TemplateView):
         # Another country's page is a 404, exactly like a code that does not exist.
         country = get_object_or_404(countries_for(user, "view"), code=kwargs["code"].upper())
         today = timezone.localdate()
-        figures = dashboards.dashboard(user, today=today, country=country)
-        context.update(figures)
-        context["dashboard_html"] = dashboards.dashboard_html(
-            user, today=today, country=country, context=figures
+        for_you = can_on_country(user, "confirm", country) or holds_country_grant(
+            user, "sign_off", country
         )
         context.update(
             country=country,
-            may_confirm=can_on_country(user, "confirm", country),
-            may_sign_off=holds_country_grant(user, "sign_off", country),
+            today=today,
+            dashboard_html=dashboards.dashboard_html(
+                user, today=today, country=country, for_you=for_you
+            ),
         )
         return context
 
