@@ -124,6 +124,9 @@ class CommitmentViewSet(ScopedModelViewSet):
     serializer_class = CommitmentSerializer
     filterset_class = filters.CommitmentFilterSet
     search_fields = ("description", "funder__name", "partnership__code")
+    # Newest first off the primary key, like the page: the big tables are not sorted whole
+    # for each page (``?ordering=`` still sorts by any field).
+    ordering = ("-pk",)
     action_scopes: ClassVar[dict[str, str]] = {"confirm": "confirm"}
 
     def create_object(self, data: dict[str, Any]) -> Any:
@@ -218,6 +221,9 @@ class DisbursementViewSet(ScopedReadOnlyViewSet):
     serializer_class = DisbursementSerializer
     filterset_class = filters.DisbursementFilterSet
     search_fields = ("reference",)
+    # Newest first off the primary key, like the page: the big tables are not sorted whole
+    # for each page (``?ordering=`` still sorts by any field).
+    ordering = ("-pk",)
 
 
 @extend_schema_view(

@@ -110,6 +110,9 @@ class RequirementViewSet(ScopedModelViewSet):
     serializer_class = RequirementSerializer
     filterset_class = filters.RequirementFilterSet
     search_fields = ("title", "acceptance_criteria", "partnership__code")
+    # Newest first off the primary key, like the page: the big tables are not sorted whole
+    # for each page (``?ordering=`` still sorts by any field).
+    ordering = ("-pk",)
     action_scopes: ClassVar[dict[str, str]] = {"sign_off": "sign_off"}
 
     def create_object(self, data: dict[str, Any]) -> Any:

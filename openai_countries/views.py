@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
+from openai_countries.api.pagination import count_cache_key, paginator_for
 from openai_countries.api.serializers import row_version
 from openai_countries.api.viewsets import VERB_ACTIONS
 from openai_countries.forms import style_fields
@@ -170,16 +171,55 @@ class ScopedListPage(ScopedListView):
             return (wanted,)
         return self.default_ordering
 
+    def get_paginator(
+        self,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        key = count_cache_key(self.request, type(self).__qualname__)
+        return paginator_for(
+            queryset,
+            per_page,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            count_key=key,
+        )
+
+    def filter_fields_html(self) -> str:
+        """The filter form's fields, rendered once per scope, language and query: Django renders
+        every <option> of a drop-down through templates, which cost more than the rows."""
+        from django.conf import settings
+        from django.core.cache import cache
+        from django.template.loader import render_to_string
+        from django.utils.safestring import SafeString
+
+        from partnerships.dashboards import scope_cache_key
+
+        query = self.request.GET.copy()
+        query.pop("page", None)  # the same form on every page of a list
+        key = scope_cache_key(
+            self.request.user, "filters", type(self).__qualname__, query.urlencode()
+        )
+        html = cache.get(key)
+        if html is None:
+            for name in self.unlisted_filters:
+                self.filterset.form.fields.pop(name, None)
+            html = render_to_string("ui/_filter_fields.html", {"filterset": self.filterset})
+            cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
+        return SafeString(html)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        for name in self.unlisted_filters:
-            self.filterset.form.fields.pop(name, None)
         query = self.request.GET.copy()
         query.pop("page", None)
         ordering = self.request.GET.get("ordering", "")
         context.update(
             title=self.title or self._model()._meta.verbose_name_plural,
             filterset=self.filterset,
+            filter_fields_html=self.filter_fields_html(),
             columns=[
                 {
                     "column": column,

@@ -411,14 +411,22 @@ def dashboards_invalidate() -> None:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
-def _cache_key(user: Any, today: date, country: Country | None) -> str:
+def scope_cache_key(user: Any, kind: str, *parts: object) -> str:
+    """A cache key for something ``user`` reads that depends only on what they may see: the
+    data version (so no entry outlives a write), the language and the reader's countries are
+    in it. Dashboards and the lists' filter forms and counts are cached under such keys."""
     from partnerships.access import country_ids_for
 
     visible = country_ids_for(user, "view")
     reach = "all" if visible is None else ",".join(str(pk) for pk in sorted(visible))
     digest = hashlib.sha256(reach.encode()).hexdigest()[:20]
+    rest = ":".join(str(part) for part in parts)
+    return f"{kind}:{_version()}:{get_language()}:{digest}:{rest}"
+
+
+def _cache_key(user: Any, today: date, country: Country | None) -> str:
     where = country.pk if country is not None else "-"
-    return f"dashboard:{_version()}:{get_language()}:{today.isoformat()}:{where}:{digest}"
+    return scope_cache_key(user, "dashboard", today.isoformat(), where)
 
 
 def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:

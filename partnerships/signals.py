@@ -30,7 +30,9 @@ NOT_ROLLED_UP = {
 ROLLED_UP_APPS = {"partnerships", "infrastructure", "financing", "localization"}
 
 
-def _changes_rollups(sender: Any) -> bool:
+def changes_rollups(sender: Any) -> bool:
+    """True when a write to ``sender`` (a model) starts a new data version: the dashboards and
+    the lists' cached counts and filter forms depend on it."""
     meta = getattr(sender, "_meta", None)
     return (
         meta is not None
@@ -44,7 +46,7 @@ def _changes_rollups(sender: Any) -> bool:
 @receiver(post_delete)
 @receiver(m2m_changed)
 def invalidate_dashboards(sender: Any, **kwargs: Any) -> None:
-    if _changes_rollups(sender) or _changes_rollups(
+    if changes_rollups(sender) or changes_rollups(
         getattr(kwargs.get("instance"), "__class__", None)
     ):
         from partnerships.dashboards import dashboards_invalidate

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -32,6 +33,7 @@ def test_list_queries_do_not_grow_with_rows(
         case.make(ae)
         case.make(ae)
         client.get(url)  # warm per-request caches that are not about rows
+        case.make(ae)  # measured after a write, like the second look: counts are counted again
         few = queries_for(client, url)
         for _ in range(8):
             case.make(ae)
@@ -100,3 +102,35 @@ def test_health_and_guards_of_a_regional_partnership_need_all_its_countries(
             client_for(manager).get(f"/api/v1/partnerships/{regional.pk}/{name}/").status_code
             == 200
         )
+
+
+def test_cached_counts_follow_every_write(manager: Any, make_liaison: Any, ae: Any) -> None:
+    client = client_for(manager)
+    partnership = f.PartnershipFactory.create(lead_country=ae)
+    f.CommitmentFactory.create(partnership=partnership, country=ae)
+    url = "/api/v1/commitments/"
+    counted = client.get(url).json()["count"]
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(url).json()["count"] == counted
+    assert not any("COUNT(" in q["sql"] for q in cached.captured_queries), "the count is cached"
+
+    f.CommitmentFactory.create(partnership=partnership, country=ae)
+    assert client.get(url).json()["count"] == counted + 1
+    assert client.get(f"{url}?status=cancelled").json()["count"] == 0
+    # Each reader's scope has its own count: a liaison of another country sees none of these.
+    assert client_for(make_liaison(f.country("NO"))).get(url).json()["count"] == 0
+    # The page shows the same count, kept under its own key.
+    browser = Client()
+    browser.force_login(manager)
+    assert browser.get("/commitments/").context["paginator"].count == counted + 1
+
+
+def test_lists_of_rows_outside_the_program_data_are_counted_every_time(
+    manager: Any, ae: Any
+) -> None:
+    """Report runs change no data version: their count is never cached."""
+    client = client_for(manager)
+    url = "/api/v1/report-runs/"
+    before = client.get(url).json()["count"]
+    f.ReportRunFactory.create(country=ae)
+    assert client.get(url).json()["count"] == before + 1

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from babel.core import get_global
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from djmoney.money import Money
 
 from financing.models import Commitment, CommitmentStatus, Disbursement, Instrument, Side
@@ -317,4 +317,9 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
     from partnerships.dashboards import dashboards_invalidate
 
     dashboards_invalidate()
+    if report.countries and connection.vendor == "postgresql":
+        # Fresh statistics, or the planner keeps estimating the tables as they were before
+        # the load and picks plans for a few hundred rows (a backward scan of 200,000 rows).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return report
