@@ -63,6 +63,13 @@ class NoExternalResources(URLFetcher):
         return super().fetch(url, headers)
 
 
+def warm_up() -> None:
+    """Lays out a line of text once in this process, so that Pango's font map and the fonts are
+    loaded before any render child is forked: every child inherits them instead of loading them
+    again for each report (a worker renders hundreds in the monthly batch)."""
+    HTML(string="<p style=\"font-family: 'Noto Sans', sans-serif\">Aa 1</p>").render()
+
+
 def render_bounded(html: str, *, memory_mb: int, seconds: int) -> RenderedPdf:
     """Render ``html`` to PDF in a child process that may add at most ``memory_mb`` MB of
     address space and use at most ``seconds`` of CPU (and of wall-clock) time.

@@ -60,7 +60,7 @@ def _reached(partnership: Partnership, stage: str) -> bool:
 
 def partnership_health(partnership: Partnership, *, today: date) -> HealthAssessment:
     """Schedule, capital, infrastructure and localization factors; the worst one sets the level."""
-    from financing.selectors import RateBook, cofinancing_split
+    from financing.selectors import RateBook, cofinancing_totals
     from infrastructure.models import SitePhase, SiteStatus
     from localization.models import RequirementStatus
 
@@ -79,7 +79,9 @@ def partnership_health(partnership: Partnership, *, today: date) -> HealthAssess
     capital_level, capital_text = Health.ON_TRACK, _("Not yet due.")
     planned = partnership.planned_investment
     if _reached(partnership, Stage.SIGNED) and planned is not None and planned.amount > 0:
-        split = cofinancing_split(partnership.commitments.all(), as_of=today)
+        # Summed by the database: a partnership at scale holds hundreds of commitments and
+        # thousands of disbursements.
+        split = cofinancing_totals(partnership.commitments.all(), as_of=today)
         book = RateBook.load([str(planned.currency)], today)
         planned_usd = book.to_usd(planned.amount, str(planned.currency), today)
         if planned_usd:
