@@ -221,9 +221,11 @@ class DisbursementViewSet(ScopedReadOnlyViewSet):
     serializer_class = DisbursementSerializer
     filterset_class = filters.DisbursementFilterSet
     search_fields = ("reference",)
-    # Newest first off the primary key, like the page: the big tables are not sorted whole
-    # for each page (``?ordering=`` still sorts by any field).
-    ordering = ("-pk",)
+    # Newest commitments' payments first, newest first within each: an index walk for the
+    # whole portfolio and for one country alike (ordering by the disbursement's own id alone
+    # reads most of the table before finding 50 of a small country's). ``?ordering=`` sorts
+    # by any field.
+    ordering = ("-commitment_id", "-pk")
 
 
 @extend_schema_view(

@@ -122,6 +122,11 @@ class Commitment(ProvenanceModel, TimeStampedModel):
         ordering = ["partnership", "side", "pk"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
+        indexes = [
+            # A country's newest commitments first (the liaison's lists and their disbursements)
+            # without reading every other country's rows.
+            models.Index(fields=["country", "-id"], name="commitment_country_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
