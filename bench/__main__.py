@@ -264,6 +264,9 @@ class Harness:
         busy_before_load = self.wait_idle()
         with self.log(f"load-{scale}.log").open("a") as log:
             loaded = databases.ensure_loaded(scale, fresh=self.args.fresh, log=log, say=say)
+        # The scales share one Redis: rows counted on another scale's database (the lists
+        # cache their counts) would make this scale's deep pages wrong.
+        self._flush_cache()
         fixtures = self.task("fixtures", scale)
         fixtures_path = self.workdir / f"fixtures-{scale}.json"
         fixtures_path.write_text(json.dumps(fixtures))
