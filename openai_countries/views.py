@@ -207,7 +207,7 @@ class ScopedListPage(ScopedListView):
         if html is None:
             for name in self.unlisted_filters:
                 self.filterset.form.fields.pop(name, None)
-            html = render_to_string("ui/_filter_fields.html", {"filterset": self.filterset})
+            html = render_to_string("ui/_stacked_fields.html", {"form": self.filterset.form})
             cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
         return SafeString(html)
 

@@ -6,6 +6,7 @@ Grants themselves are written by ``partnerships.services.roles``; ``country_ids_
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -138,6 +139,18 @@ def country_ids_for(user: Any, action: str) -> frozenset[int] | None:
     if has_global_reach(user, action):
         return None
     return granted_country_ids(user, action)
+
+
+def view_scope_digest(user: Any) -> str:
+    """A short digest of the countries ``user`` may see ("all" for every country), for cache
+    keys of what depends only on that scope; worked out once per request."""
+    cache = _cache(user)
+    if "view_digest" not in cache:
+        visible = country_ids_for(user, "view")
+        reach = "all" if visible is None else ",".join(str(pk) for pk in sorted(visible))
+        cache["view_digest"] = hashlib.sha256(reach.encode()).hexdigest()[:20]
+    digest: str = cache["view_digest"]
+    return digest
 
 
 def countries_for(user: Any, action: str) -> QuerySet[Country]:

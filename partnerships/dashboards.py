@@ -7,7 +7,6 @@ number to its list. A dashboard costs a fixed number of queries whatever the por
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from django.db.models.functions import TruncQuarter
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django_countries import countries
 
 from partnerships.models import (
     STAGE_PATH,
@@ -33,6 +31,7 @@ from partnerships.models import (
     SignOffSide,
     Stage,
     StageSignOff,
+    country_name,
 )
 from partnerships.selectors import _SEVERITY, LONG_OVERDUE
 
@@ -114,7 +113,7 @@ def map_countries(scope: Scope) -> list[dict[str, Any]]:
     for country_id, code, stage in rows.values_list(
         "country_id", "country__code", "partnership__stage"
     ):
-        name = countries.name(code)
+        name = country_name(str(code))
         entry = best.setdefault(
             str(code),
             {
@@ -321,7 +320,7 @@ def coverage(scope: Reader) -> dict[str, Any]:
     )
     for code, domain, status, n in counts:
         if code not in names:
-            names[str(code)] = countries.name(code)
+            names[str(code)] = country_name(str(code))
         cell = cells[(str(code), domain)]
         cell["total"] += n
         if status == RequirementStatus.LIVE:
@@ -415,13 +414,10 @@ def scope_cache_key(user: Any, kind: str, *parts: object) -> str:
     """A cache key for something ``user`` reads that depends only on what they may see: the
     data version (so no entry outlives a write), the language and the reader's countries are
     in it. Dashboards and the lists' filter forms and counts are cached under such keys."""
-    from partnerships.access import country_ids_for
+    from partnerships.access import view_scope_digest
 
-    visible = country_ids_for(user, "view")
-    reach = "all" if visible is None else ",".join(str(pk) for pk in sorted(visible))
-    digest = hashlib.sha256(reach.encode()).hexdigest()[:20]
     rest = ":".join(str(part) for part in parts)
-    return f"{kind}:{_version()}:{get_language()}:{digest}:{rest}"
+    return f"{kind}:{_version()}:{get_language()}:{view_scope_digest(user)}:{rest}"
 
 
 def _cache_key(user: Any, today: date, country: Country | None) -> str:

@@ -221,7 +221,8 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
 
 def _sites_by_country(sites: QuerySet[Any]) -> list[dict[str, Any]]:
     from django.db.models import Count, Sum
-    from django_countries import countries
+
+    from partnerships.models import country_name
 
     rows = (
         sites.order_by()
@@ -230,7 +231,7 @@ def _sites_by_country(sites: QuerySet[Any]) -> list[dict[str, Any]]:
     )
     return sorted(
         (
-            {"country": countries.name(r["country__code"]), "sites": r["n"], "mw": r["planned"]}
+            {"country": country_name(r["country__code"]), "sites": r["n"], "mw": r["planned"]}
             for r in rows
         ),
         key=lambda row: str(row["country"]),
