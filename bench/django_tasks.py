@@ -72,7 +72,7 @@ def fixtures(args: argparse.Namespace) -> dict[str, Any]:
     sessions = {}
     for role, user in people.items():
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="partnerships.access.CachedModelBackend")
         sessions[role] = client.cookies["sessionid"].value
 
     pages: dict[str, dict[str, int]] = {}

@@ -105,7 +105,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "openai_countries.context_processors.navigation",
             ],
         },
     },
@@ -119,7 +118,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First: refuses any login attempt for a locked-out username or address.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with each request's user and grants read from the shared cache.
+    "partnerships.access.CachedModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Liaisons and analysts are always real users; there is no anonymous access to any country.

@@ -1,17 +1,26 @@
 """Who may do what on which country: the role catalogue and the read side of per-country grants.
 
 Grants themselves are written by ``partnerships.services.roles``; ``country_ids_for`` is what
-``CountryScopedQuerySet.restrict`` asks.
+``CountryScopedQuerySet.restrict`` asks. A signed-in request's user and grants come from the
+shared cache (``CachedModelBackend``, and the API's token authentication through
+``cached_access``) under the access version, which every write to users, groups, grants,
+permissions or tokens moves on (``partnerships.signals``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils.functional import LazyObject, empty
 
+from openai_countries.cache import VersionCounter
 from partnerships.models import Country, CountryRoleGrant, Role
 
 # Scoping action -> permission codename on Country.
@@ -63,9 +72,19 @@ def permission_name(action: str) -> str:
         ) from None
 
 
+def _unwrapped(user: Any) -> Any:
+    """The user itself: request.user is a lazy wrapper whose own __dict__ is not the user's."""
+    if isinstance(user, LazyObject):
+        lazy: Any = user
+        if lazy._wrapped is empty:
+            lazy._setup()
+        return lazy._wrapped
+    return user
+
+
 def _cache(user: Any) -> dict[str, Any]:
     # Lives on the user object: a request's user lives for one request, so no grant outlives it.
-    cache: dict[str, Any] = user.__dict__.setdefault("_country_access_cache", {})
+    cache: dict[str, Any] = _unwrapped(user).__dict__.setdefault("_country_access_cache", {})
     return cache
 
 
@@ -175,4 +194,65 @@ def holds_country_grant(user: Any, action: str, country: Country) -> bool:
 def forget_cached_grants(user: Any) -> None:
     """Drop the per-user caches after grants change (Django's permission caches included)."""
     for attr in ("_country_access_cache", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-        user.__dict__.pop(attr, None)
+        _unwrapped(user).__dict__.pop(attr, None)
+
+
+# The access snapshot ---------------------------------------------------------------------------
+# Every signed-in request needs its user row and the user's grants: three queries before a page
+# does anything. They are cached together under the access version, so a deactivated user, a
+# changed password, a revoked grant or token applies on the very next request.
+ACCESS_VERSION = VersionCounter("access:version")
+_GRANT_KEYS = ("global_roles", "granted")
+
+
+def access_invalidate() -> None:
+    ACCESS_VERSION.bump()
+
+
+def grants_snapshot(user: Any) -> dict[str, Any]:
+    """Everything ``country_ids_for`` needs to know of ``user``, worked out now."""
+    global_roles(user)
+    granted_country_ids(user, "view")
+    cached = _cache(user)
+    return {name: cached[name] for name in _GRANT_KEYS if name in cached}
+
+
+def restore_grants(user: Any, snapshot: dict[str, Any]) -> None:
+    _cache(user).update(snapshot)
+
+
+def _access_key(kind: str, ident: object) -> str:
+    return f"access:{ACCESS_VERSION.current()}:{kind}:{ident}"
+
+
+def cached_access(kind: str, ident: object, load: Callable[[], Any]) -> Any:
+    """``load()`` (a user, or something holding one) with its user's grants, through the cache:
+    ``(value, grants)``, or ``None`` (not cached) when ``load`` finds nothing."""
+    key = _access_key(kind, ident)
+    entry = cache.get(key)
+    if entry is None:
+        value = load()
+        if value is None:
+            return None
+        user = getattr(value, "user", value)
+        entry = (value, grants_snapshot(user))
+        cache.set(key, entry, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    value, grants = entry
+    restore_grants(getattr(value, "user", value), grants)
+    return entry
+
+
+def cached_access_store(kind: str, ident: object, entry: Any) -> None:
+    """Store ``entry`` again after changing a field no access decision reads (a token's
+    last use), which is written with ``update()`` and so starts no new access version."""
+    cache.set(_access_key(kind, ident), entry, timeout=settings.DASHBOARD_CACHE_SECONDS)
+
+
+class CachedModelBackend(ModelBackend):
+    """Django's ModelBackend, with the user of a signed-in request (and their grants) read from
+    the shared cache; logging in, passwords and permissions are ModelBackend's own."""
+
+    def get_user(self, user_id: Any) -> Any:
+        load = super().get_user
+        entry = cached_access("user", user_id, lambda: load(user_id))
+        return None if entry is None else entry[0]

@@ -7,7 +7,6 @@ number to its list. A dashboard costs a fixed number of queries whatever the por
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from openai_countries.cache import VersionCounter
 from partnerships.models import (
     STAGE_PATH,
     Country,
@@ -387,27 +387,15 @@ def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]
     return context
 
 
-# Cached rollups. Every write to the program's data bumps one version number (signals in
+# Cached rollups. Every write to the program's data moves one version number on (signals in
 # partnerships/signals.py; bulk loaders call dashboards_invalidate()), and the version is part
 # of every key: a dashboard is never older than the last write. Readers who see the same
 # countries share an entry; the language is in the key because rollups hold translated text.
-VERSION_KEY = "dashboards:version"
-
-
-def _version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # Never restart from a number an evicted counter already used.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY, 0)
-    return int(version)
+DATA_VERSION = VersionCounter("dashboards:version")
 
 
 def dashboards_invalidate() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no counter yet (or evicted): start a fresh one
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    DATA_VERSION.bump()
 
 
 def scope_cache_key(user: Any, kind: str, *parts: object) -> str:
@@ -417,7 +405,7 @@ def scope_cache_key(user: Any, kind: str, *parts: object) -> str:
     from partnerships.access import view_scope_digest
 
     rest = ":".join(str(part) for part in parts)
-    return f"{kind}:{_version()}:{get_language()}:{view_scope_digest(user)}:{rest}"
+    return f"{kind}:{DATA_VERSION.current()}:{get_language()}:{view_scope_digest(user)}:{rest}"
 
 
 def _cache_key(user: Any, today: date, country: Country | None) -> str:

@@ -1,8 +1,10 @@
-"""Signal receivers: a signed-in user's language follows them from browser to browser, and
-every write to the program's data invalidates the cached dashboard rollups."""
+"""Signal receivers: a signed-in user's language follows them from browser to browser, every
+write to the program's data invalidates the cached dashboard rollups, and every write to who
+may do what (users, groups, grants, permissions, tokens) the cached access snapshots."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
@@ -52,3 +54,44 @@ def invalidate_dashboards(sender: Any, **kwargs: Any) -> None:
         from partnerships.dashboards import dashboards_invalidate
 
         dashboards_invalidate()
+
+
+@cache
+def _access_models() -> frozenset[Any]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from partnerships.models import ApiToken, CountryRoleGrant
+
+    user = get_user_model()
+    return frozenset(
+        {
+            user,
+            user.groups.through,
+            user.user_permissions.through,
+            Group,
+            Group.permissions.through,
+            Permission,
+            UserObjectPermission,
+            GroupObjectPermission,
+            CountryRoleGrant,
+            ApiToken,
+        }
+    )
+
+
+def changes_access(sender: Any) -> bool:
+    """True when a write to ``sender`` (a model) may change who someone is or what they may
+    reach: the cached users, grants and tokens (``partnerships.access``) depend on it."""
+    return sender in _access_models()
+
+
+@receiver(post_save)
+@receiver(post_delete)
+@receiver(m2m_changed)
+def invalidate_access(sender: Any, **kwargs: Any) -> None:
+    if changes_access(sender):
+        from partnerships.access import access_invalidate
+
+        access_invalidate()

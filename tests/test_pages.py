@@ -249,6 +249,8 @@ def test_dashboards_cost_the_same_queries_whatever_the_data(
         "country-dashboard": reverse("country-dashboard", args=["AE"]),
         "partnership-detail": reverse("partnerships:partnership-detail", args=[first.pk]),
     }[route]
+    client.get(url)  # the reader's access snapshot is cached from then on, on both sides
+    f.SiteFactory.create(partnership=first)  # both looks come after a write: no cached rollups
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
     for _ in range(4):
@@ -538,3 +540,34 @@ def test_cached_filter_forms_follow_writes_and_scope(
     assert f">{foreign}<" not in liaison_page, "each reader's scope has its own form"
     chosen = client.get(url, {"partnership": second.pk}).content.decode()
     assert f'<option value="{second.pk}" selected>' in chosen
+
+
+def test_the_header_is_each_requests_own(ae: Country, make_liaison: Any) -> None:
+    """The header is rendered once per language and section; the user's name, the search words,
+    the path and the CSRF token are still this request's, and escaped."""
+    partnership_in(ae)
+    liaison = make_liaison(ae, username="amira<b>")
+    client = signed_in(liaison)
+    page = client.get(reverse("search"), {"q": '"><script>x</script>'}).content.decode()
+    assert "Sign out amira&lt;b&gt;" in page
+    assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page
+    assert "<script>x</script>" not in page
+    assert 'name="next" value="/search/?q=%22%3E%3Cscript%3Ex%3C%2Fscript%3E"' in page
+    tokens = {
+        line.split('value="')[1].split('"')[0]
+        for line in page.splitlines()
+        if 'name="csrfmiddlewaretoken"' in line
+    }
+    assert len(tokens) == 1 and "\0" not in page
+
+    sites = client.get(reverse("infrastructure:site-list")).content.decode()
+    assert 'nav-link active" href="/sites/" aria-current="page"' in sites
+    other = signed_in(make_liaison(ae, username="second"))
+    other_page = other.get(reverse("infrastructure:site-list")).content.decode()
+    assert "Sign out second" in other_page and "amira" not in other_page
+
+    UserPreference.objects.create(user=liaison, language="ar")
+    client = signed_in(liaison)
+    arabic = client.get(reverse("infrastructure:site-list")).content.decode()
+    assert 'dir="rtl"' in arabic
+    assert '<option value="ar" lang="ar" selected>' in arabic

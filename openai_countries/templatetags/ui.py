@@ -207,6 +207,15 @@ def world_map(countries: list[dict[str, Any]], title: str) -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def page_header(context: Any) -> str:
+    """The signed-in header (openai_countries.navigation): rendered once per language and
+    section, with this request's CSRF token, user name, path and search words put in."""
+    from openai_countries.navigation import page_header as render_header
+
+    return render_header(context["request"], context.get("csrf_token", ""))
+
+
 @register.filter
 def get_share(split: Any, side: str) -> Any:
     return split.share(side)
