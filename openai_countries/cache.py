@@ -9,11 +9,15 @@ safe to share between threads, so one per pool is kept instead. Everything else 
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any
+from collections import OrderedDict
+from contextvars import ContextVar
+from typing import Any, ClassVar
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.core.signals import request_finished, request_started
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
@@ -35,6 +39,23 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusedClientRedisCacheClient
 
 
+# The versions a request has read, so that it reads them from the shared cache once and all
+# together; None outside a request (tasks and commands always read the current number).
+_request_versions: ContextVar[dict[str, int] | None] = ContextVar("versions", default=None)
+
+
+def _start_request(**kwargs: Any) -> None:
+    _request_versions.set({})
+
+
+def _end_request(**kwargs: Any) -> None:
+    _request_versions.set(None)
+
+
+request_started.connect(_start_request, dispatch_uid="openai_countries.cache.versions")
+request_finished.connect(_end_request, dispatch_uid="openai_countries.cache.versions")
+
+
 class VersionCounter:
     """A number in the shared cache that every relevant write moves on: put it in the keys of
     what depends on those writes, and no entry is ever read after a write that changed it.
@@ -42,19 +63,35 @@ class VersionCounter:
     ``bump`` moves it at once (the writing transaction reads its own writes) and again when the
     transaction commits: a reader between the write and the commit still sees the old rows, and
     would otherwise store them under the number that was meant to retire them.
+
+    A request reads every counter in one round trip, the first time it needs one, and keeps
+    those numbers to its end (or until it writes): as if it had run a moment earlier.
     """
+
+    counters: ClassVar[list[VersionCounter]] = []
 
     def __init__(self, key: str) -> None:
         self.key = key
+        VersionCounter.counters.append(self)
 
     def current(self) -> int:
         from django.core.cache import cache
 
-        version = cache.get(self.key)
+        seen = _request_versions.get()
+        if seen is not None and self.key in seen:
+            return seen[self.key]
+        if seen is not None:
+            found = cache.get_many([counter.key for counter in VersionCounter.counters])
+            seen.update({key: int(value) for key, value in found.items()})
+            version = seen.get(self.key)
+        else:
+            version = cache.get(self.key)
         if version is None:
             # Never restart from a number an evicted counter already used.
             cache.add(self.key, time.time_ns(), timeout=None)
-            version = cache.get(self.key, 0)
+            version = int(cache.get(self.key, 0))
+            if seen is not None:
+                seen[self.key] = version
         return int(version)
 
     def bump(self) -> None:
@@ -67,7 +104,60 @@ class VersionCounter:
     def _increment(self) -> None:
         from django.core.cache import cache
 
+        seen = _request_versions.get()
+        if seen is not None:
+            seen.pop(self.key, None)  # this request reads its own write
         try:
             cache.incr(self.key)
         except ValueError:  # no counter yet (or evicted): start a fresh one
             cache.set(self.key, time.time_ns(), timeout=None)
+
+
+class LocalCopies:
+    """A bounded copy, in this process, of values kept in the shared cache under versioned keys:
+    rendered dashboards (100-300 KB; reading one from Redis was most of a warm request) and
+    forms, and the access snapshots every signed-in request starts with.
+
+    Only for keys that name their value for good: the version read from the shared cache on each
+    request is in the key, so a copy is never read after the write that retired it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_set(self, key: str, make: Any, timeout: int) -> Any:
+        """The value under ``key``: this process's copy, else the shared cache's, else
+        ``make()`` (stored in both)."""
+        from django.core.cache import cache
+
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            cache.set(key, value, timeout=timeout)
+        if timeout:  # 0 s: caching is turned off
+            self._keep(key, value)
+        return value
+
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        from django.core.cache import cache
+
+        cache.set(key, value, timeout=timeout)
+        if timeout:
+            self._keep(key, value)
+
+    def _keep(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -192,23 +192,23 @@ class ScopedListPage(ScopedListView):
         """The filter form's fields, rendered once per scope, language and query: Django renders
         every <option> of a drop-down through templates, which cost more than the rows."""
         from django.conf import settings
-        from django.core.cache import cache
         from django.template.loader import render_to_string
         from django.utils.safestring import SafeString
 
-        from partnerships.dashboards import scope_cache_key
+        from partnerships.dashboards import RENDERED, scope_cache_key
 
         query = self.request.GET.copy()
         query.pop("page", None)  # the same form on every page of a list
         key = scope_cache_key(
             self.request.user, "filters", type(self).__qualname__, query.urlencode()
         )
-        html = cache.get(key)
-        if html is None:
+
+        def render() -> str:
             for name in self.unlisted_filters:
                 self.filterset.form.fields.pop(name, None)
-            html = render_to_string("ui/_stacked_fields.html", {"form": self.filterset.form})
-            cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
+            return render_to_string("ui/_stacked_fields.html", {"form": self.filterset.form})
+
+        html = RENDERED.get_or_set(key, render, timeout=settings.DASHBOARD_CACHE_SECONDS)
         return SafeString(html)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

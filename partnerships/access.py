@@ -10,17 +10,17 @@ permissions or tokens moves on (``partnerships.signals``).
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.functional import LazyObject, empty
 
-from openai_countries.cache import VersionCounter
+from openai_countries.cache import LocalCopies, VersionCounter
 from partnerships.models import Country, CountryRoleGrant, Role
 
 # Scoping action -> permission codename on Country.
@@ -202,6 +202,7 @@ def forget_cached_grants(user: Any) -> None:
 # does anything. They are cached together under the access version, so a deactivated user, a
 # changed password, a revoked grant or token applies on the very next request.
 ACCESS_VERSION = VersionCounter("access:version")
+SNAPSHOTS = LocalCopies(size=1024)
 _GRANT_KEYS = ("global_roles", "granted")
 
 
@@ -227,25 +228,29 @@ def _access_key(kind: str, ident: object) -> str:
 
 def cached_access(kind: str, ident: object, load: Callable[[], Any]) -> Any:
     """``load()`` (a user, or something holding one) with its user's grants, through the cache:
-    ``(value, grants)``, or ``None`` (not cached) when ``load`` finds nothing."""
-    key = _access_key(kind, ident)
-    entry = cache.get(key)
-    if entry is None:
+    ``(value, grants)``, or ``None`` when ``load`` finds nothing.
+
+    Kept pickled, in this process too: every request gets its own copy of the user."""
+
+    def make() -> bytes:
         value = load()
         if value is None:
-            return None
-        user = getattr(value, "user", value)
-        entry = (value, grants_snapshot(user))
-        cache.set(key, entry, timeout=settings.DASHBOARD_CACHE_SECONDS)
-    value, grants = entry
-    restore_grants(getattr(value, "user", value), grants)
+            return pickle.dumps(None)
+        return pickle.dumps((value, grants_snapshot(getattr(value, "user", value))))
+
+    entry = pickle.loads(  # noqa: S301 (our own cache, as Django's cache backends do)
+        SNAPSHOTS.get_or_set(_access_key(kind, ident), make, settings.DASHBOARD_CACHE_SECONDS)
+    )
+    if entry is not None:
+        value, grants = entry
+        restore_grants(getattr(value, "user", value), grants)
     return entry
 
 
 def cached_access_store(kind: str, ident: object, entry: Any) -> None:
     """Store ``entry`` again after changing a field no access decision reads (a token's
     last use), which is written with ``update()`` and so starts no new access version."""
-    cache.set(_access_key(kind, ident), entry, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    SNAPSHOTS.set(_access_key(kind, ident), pickle.dumps(entry), settings.DASHBOARD_CACHE_SECONDS)
 
 
 class CachedModelBackend(ModelBackend):

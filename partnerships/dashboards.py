@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from openai_countries.cache import VersionCounter
+from openai_countries.cache import LocalCopies, VersionCounter
 from partnerships.models import (
     STAGE_PATH,
     Country,
@@ -392,6 +392,8 @@ def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]
 # of every key: a dashboard is never older than the last write. Readers who see the same
 # countries share an entry; the language is in the key because rollups hold translated text.
 DATA_VERSION = VersionCounter("dashboards:version")
+# Rendered dashboards and filter forms, also kept in each process (their keys hold the version).
+RENDERED = LocalCopies(size=64)
 
 
 def dashboards_invalidate() -> None:
@@ -435,10 +437,11 @@ def dashboard_html(
     from django.template.loader import render_to_string
 
     key = _cache_key(user, today, country) + (":html:you" if for_you else ":html")
-    html = cache.get(key)
-    if html is None:
+
+    def render() -> str:
         context = dashboard(user, today=today, country=country)
         # Escaped by the template engine like any page; a SafeString survives the cache.
-        html = render_to_string("ui/_dashboard.html", {**context, "for_you": for_you})
-        cache.set(key, html, timeout=settings.DASHBOARD_CACHE_SECONDS)
+        return render_to_string("ui/_dashboard.html", {**context, "for_you": for_you})
+
+    html = RENDERED.get_or_set(key, render, timeout=settings.DASHBOARD_CACHE_SECONDS)
     return SafeString(html)

@@ -18,6 +18,16 @@ def _fast_password_hashing(settings: Any) -> None:
     ]
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """A request leaves its language active in the thread (as Django's LocaleMiddleware does,
+    until the next request sets its own); the next test starts in the default language."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def ae(db: None) -> Country:
     return country("AE")

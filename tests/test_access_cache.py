@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
@@ -123,18 +122,35 @@ def test_a_tokens_last_use_is_written_once_a_minute_not_on_every_request(
     assert token.last_used_at == first_use
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_version_moves_again_when_the_write_commits() -> None:
+def test_a_version_moves_again_when_the_write_commits(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
     """A reader between a write and its commit sees the old rows: whatever it caches under the
     number of that moment must never be read after the commit."""
-    from django.db import transaction
-
     counter = VersionCounter("test:version")
     before = counter.current()
-    with transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
         counter.bump()
         during = counter.current()
         assert during > before
-    assert counter.current() > during
-    counter.bump()  # outside a transaction: once
-    assert counter.current() == during + 2
+    assert counter.current() == during + 1
+
+
+def test_a_request_reads_the_versions_once_and_its_own_writes(db: None) -> None:
+    from django.core.cache import cache
+    from django.core.signals import request_finished, request_started
+
+    from partnerships.access import ACCESS_VERSION
+    from partnerships.dashboards import DATA_VERSION
+
+    request_started.send(sender=None)
+    try:
+        seen = DATA_VERSION.current()
+        cache.incr(DATA_VERSION.key)  # another process's write
+        assert DATA_VERSION.current() == seen, "read once per request"
+        ACCESS_VERSION.current()
+        DATA_VERSION.bump()  # this request's own write
+        assert DATA_VERSION.current() > seen + 1
+    finally:
+        request_finished.send(sender=None)
+    assert DATA_VERSION.current() > seen + 1
