@@ -9,7 +9,8 @@ from django.utils.cache import patch_cache_control
 
 
 class NoStoreForSignedInUsersMiddleware:
-    """Country data is never kept by browsers or proxies: signed-in responses are ``no-store``."""
+    """Country data is never kept by browsers or proxies: signed-in responses are ``no-store``,
+    except what a view itself declares ``public`` (the map's shapes: no country data)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -17,7 +18,8 @@ class NoStoreForSignedInUsersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        public = "public" in response.get("Cache-Control", "")
+        if user is not None and user.is_authenticated and not public:
             patch_cache_control(response, no_store=True, private=True, max_age=0)
         return response
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 
 from partnerships import views as pages
@@ -10,9 +10,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def map_shapes(request: HttpRequest, digest: str) -> HttpResponse:
+    """Every country's shape (Natural Earth, public), which the dashboards' maps draw with
+    ``<use>``; the URL names the content, so browsers keep it for good."""
+    from openai_countries.worldmap import shapes_digest, shapes_document
+
+    if digest != shapes_digest():
+        raise Http404
+    response = HttpResponse(shapes_document(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("map/world-<str:digest>.svg", map_shapes, name="map-shapes"),
     path("", include("openai_countries.api.urls")),
     # The pages. Their names are namespaced by app: the API's router already uses
     # "partnership-list", "partnership-advance" and the like.

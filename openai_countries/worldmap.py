@@ -12,6 +12,7 @@ simplified once per process; a page then only writes the cached path data out.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -386,9 +387,42 @@ def _join(parts: Iterable[SafeString]) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def _country_markup(country: MapCountry, atlas: Atlas) -> SafeString:
+@lru_cache(maxsize=1)
+def shapes_document() -> str:
+    """Every country's shape in one SVG document, for pages to draw with ``<use>``: ``#land``
+    is the whole world, ``#c-NO`` one country. Browsers fetch it once and keep it (its URL
+    changes with its content), so a dashboard carries only its countries' colours and links:
+    on the portfolio of 200 countries, 40 KB of markup instead of 180 KB of path data."""
+    atlas = load_atlas()
+    shapes = format_html_join("", '<path id="c-{}" d="{}"></path>', sorted(atlas.paths.items()))
+    return str(
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="{}"><g id="land">{}</g></svg>',
+            atlas.view_box,
+            shapes,
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def shapes_digest() -> str:
+    """A digest of ``shapes_document``: the name under which it may be cached for good."""
+    return hashlib.sha256(shapes_document().encode()).hexdigest()[:16]
+
+
+def _country_markup(country: MapCountry, atlas: Atlas, shapes_url: str | None) -> SafeString:
     parts: list[SafeString] = []
-    if country.code in atlas.paths:
+    if country.code in atlas.paths and shapes_url:
+        parts.append(
+            format_html(
+                '<use class="country {}" href="{}#c-{}"><title>{}</title></use>',
+                country.css_class,
+                shapes_url,
+                country.code,
+                country.label,
+            )
+        )
+    elif country.code in atlas.paths:
         parts.append(
             format_html(
                 '<path class="country {}" d="{}"><title>{}</title></path>',
@@ -417,10 +451,16 @@ def _country_markup(country: MapCountry, atlas: Atlas) -> SafeString:
 
 
 def world_map_svg(
-    countries: Iterable[MapCountry], *, title: str, id_prefix: str = "world-map"
+    countries: Iterable[MapCountry],
+    *,
+    title: str,
+    id_prefix: str = "world-map",
+    shapes_url: str | None = None,
 ) -> SafeString:
     """The world map, with `countries` highlighted and, when they have a url, linked.
 
+    With ``shapes_url`` (where ``shapes_document`` is served) the shapes are drawn from that
+    document; without it they are written out in the markup, for a page that must stand alone.
     Unknown codes, and countries with no shape at this resolution (Gibraltar, Tuvalu), are
     left out: pages that show the map also list the countries as text.
     """
@@ -431,14 +471,18 @@ def world_map_svg(
         if code not in chosen and (code in atlas.paths or code in atlas.centroids):
             chosen[code] = replace(country, code=code)
 
-    land = format_html_join(
-        "",
-        '<path class="land" aria-hidden="true" d="{}"></path>',
-        ((d,) for code, d in atlas.paths.items() if code not in chosen),
-    )
+    if shapes_url:
+        # The whole world underneath; the chosen countries are drawn over it.
+        land = format_html('<use class="land" aria-hidden="true" href="{}#land"></use>', shapes_url)
+    else:
+        land = format_html_join(
+            "",
+            '<path class="land" aria-hidden="true" d="{}"></path>',
+            ((d,) for code, d in atlas.paths.items() if code not in chosen),
+        )
     # Markers come last, so that a neighbour's shape cannot cover them.
     ordered = sorted(chosen.values(), key=lambda country: country.code in atlas.small)
-    highlighted = _join(_country_markup(country, atlas) for country in ordered)
+    highlighted = _join(_country_markup(country, atlas, shapes_url) for country in ordered)
     # role="img" would make everything inside presentational, hiding the links from screen
     # readers while they stay in the tab order; a map with links is a group instead.
     role = "group" if any(country.url for country in chosen.values()) else "img"

@@ -178,6 +178,26 @@ def countries_for(user: Any, action: str) -> QuerySet[Country]:
     return Country.objects.all() if ids is None else Country.objects.filter(pk__in=ids)
 
 
+def country_or_404(user: Any, code: str, action: str = "view") -> Country:
+    """The country with ISO code ``code`` when ``user`` may do ``action`` there; otherwise a
+    404, exactly like a code that does not exist. Every country page starts here, so the row
+    comes through the cache under the data version (a write to a country starts a new one)."""
+    from django.http import Http404
+
+    from partnerships.dashboards import DATA_VERSION
+
+    code = code.upper()
+    blob = SNAPSHOTS.get_or_set(
+        f"country:{DATA_VERSION.current()}:{code}",
+        lambda: pickle.dumps(Country.objects.filter(code=code).first()),
+        settings.DASHBOARD_CACHE_SECONDS,
+    )
+    country: Country | None = pickle.loads(blob)  # noqa: S301 (our own cache)
+    if country is None or not can_on_country(user, action, country):
+        raise Http404
+    return country
+
+
 def can_on_country(user: Any, action: str, country: Country) -> bool:
     ids = country_ids_for(user, action)
     return ids is None or country.pk in ids

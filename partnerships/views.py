@@ -37,7 +37,13 @@ from openai_countries.views import (
     add_form_errors,
 )
 from partnerships import dashboards
-from partnerships.access import can_on_country, countries_for, has_global_reach, holds_country_grant
+from partnerships.access import (
+    can_on_country,
+    countries_for,
+    country_or_404,
+    has_global_reach,
+    holds_country_grant,
+)
 from partnerships.filters import (
     MilestoneFilterSet,
     OrganisationFilterSet,
@@ -107,7 +113,7 @@ class CountryDashboardView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         # Another country's page is a 404, exactly like a code that does not exist.
-        country = get_object_or_404(countries_for(user, "view"), code=kwargs["code"].upper())
+        country = country_or_404(user, kwargs["code"])
         today = timezone.localdate()
         for_you = can_on_country(user, "confirm", country) or holds_country_grant(
             user, "sign_off", country

@@ -255,3 +255,54 @@ def test_a_whole_program_map_stays_small() -> None:
     assert len(svg.encode()) < 250_000
     assert len(parse(svg).findall(f".//{SVG}a")) == len(everyone)
     assert len(world_map_svg([], title="Empty").encode()) < 250_000
+
+
+# --- Shapes drawn from the shared document -----------------------------------------------------
+
+
+def test_a_map_can_draw_its_shapes_from_the_shapes_document() -> None:
+    url = f"/map/world-{worldmap.shapes_digest()}.svg"
+    svg = world_map_svg(
+        [
+            MapCountry("NO", "Norway: Operational", "stage-operational", "/countries/NO/"),
+            MapCountry("SG", "Singapore: Signed", "stage-signed"),
+        ],
+        title="Partnerships",
+        shapes_url=url,
+    )
+    root = parse(svg)
+    assert not list(root.iter(f"{SVG}path")), "no path data in the page"
+    uses = root.findall(f".//{SVG}use")
+    assert [(u.get("class"), u.get("href")) for u in uses] == [
+        ("land", f"{url}#land"),
+        ("country stage-operational", f"{url}#c-NO"),
+        ("country stage-signed", f"{url}#c-SG"),
+    ]
+    assert uses[1].findtext(f"{SVG}title") == "Norway: Operational"
+    assert root.find(f".//{SVG}circle") is not None  # Singapore still gets its marker
+    document = parse(worldmap.shapes_document())
+    ids = {path.get("id") for path in document.iter(f"{SVG}path")}
+    assert {"c-NO", "c-SG"} <= ids
+    assert document.find(f"{SVG}g").get("id") == "land"  # type: ignore[union-attr]
+    assert document.get("viewBox") == view_box()
+
+
+def test_the_shapes_document_is_public_and_kept_for_good(client: Any, db: None) -> None:
+    url = f"/map/world-{worldmap.shapes_digest()}.svg"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.content.decode() == worldmap.shapes_document()
+    assert client.get("/map/world-0000000000000000.svg").status_code == 404
+
+
+def test_signed_in_pages_stay_no_store_and_the_shapes_stay_public(
+    client: Any, manager: Any
+) -> None:
+    client.force_login(manager)
+    page = client.get("/portfolio/")
+    assert "no-store" in page["Cache-Control"]
+    shapes_url = f"/map/world-{worldmap.shapes_digest()}.svg"
+    assert f'href="{shapes_url}#land"' in page.content.decode()
+    assert client.get(shapes_url)["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -190,7 +190,7 @@ def world_map(countries: list[dict[str, Any]], title: str) -> str:
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
-    from openai_countries.worldmap import MapCountry, world_map_svg
+    from openai_countries.worldmap import MapCountry, shapes_digest, world_map_svg
 
     return world_map_svg(
         [
@@ -204,6 +204,7 @@ def world_map(countries: list[dict[str, Any]], title: str) -> str:
             for entry in countries
         ],
         title=title,
+        shapes_url=reverse("map-shapes", args=[shapes_digest()]),
     )
 
 
