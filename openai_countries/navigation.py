@@ -1,5 +1,8 @@
-"""The page header every signed-in page shows: the navigation (the same for everyone: each list
-is scoped, never hidden), search, the language switch and signing out.
+"""What every page has around its content: the style sheets and scripts, and the header of
+signed-in pages (the navigation, the same for everyone: each list is scoped, never hidden;
+search; the language switch; signing out).
+
+The assets depend only on the text direction, and are rendered once per process for each.
 
 Rendering it through the template engine costs more than the rest of a warm dashboard, and all
 of it but four values depends only on the language and the section the page is in. So it is
@@ -87,4 +90,18 @@ def page_header(request: HttpRequest, csrf_token: Any) -> SafeString:
             part if index % 2 == 0 else str(conditional_escape(values[part]))
             for index, part in enumerate(parts)
         )
+    )
+
+
+@lru_cache(maxsize=2)
+def _cached_assets(rtl: bool) -> str:
+    return render_to_string("ui/_assets.html", {"rtl": rtl})
+
+
+def page_assets() -> SafeString:
+    """The <link> and <script> elements of the page's head (Bootstrap's mirrored build in a
+    right-to-left language); ``{% static %}`` resolves each URL once per process."""
+    rtl = translation.get_language_bidi()
+    return SafeString(
+        render_to_string("ui/_assets.html", {"rtl": rtl}) if settings.DEBUG else _cached_assets(rtl)
     )

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "openai_countries.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "openai_countries.middleware.CSPMiddleware",
     "openai_countries.middleware.NoStoreForSignedInUsersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.

@@ -217,6 +217,14 @@ def page_header(context: Any) -> str:
     return render_header(context["request"], context.get("csrf_token", ""))
 
 
+@register.simple_tag
+def page_assets() -> str:
+    """The page's style sheets and scripts (openai_countries.navigation)."""
+    from openai_countries.navigation import page_assets as render_assets
+
+    return render_assets()
+
+
 @register.filter
 def get_share(split: Any, side: str) -> Any:
     return split.share(side)
