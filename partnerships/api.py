@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -501,6 +503,13 @@ class AgreementSerializer(ScopedModelSerializer):
 
 class MilestoneSerializer(ScopedModelSerializer):
     overdue = serializers.BooleanField(read_only=True)
+    # Milestone.is_overdue as SQL, for lists read as rows (openai_countries.api.rows).
+    row_annotations: ClassVar[dict[str, Callable[[], Any]]] = {
+        "overdue": lambda: ExpressionWrapper(
+            Q(completed_on__isnull=True, due_on__lt=timezone.localdate()),
+            output_field=BooleanField(),
+        )
+    }
 
     class Meta:
         model = Milestone
@@ -519,6 +528,9 @@ class MilestoneSerializer(ScopedModelSerializer):
 
 class RiskSerializer(ScopedModelSerializer):
     score = serializers.IntegerField(read_only=True)
+    row_annotations: ClassVar[dict[str, Callable[[], Any]]] = {
+        "score": lambda: F("likelihood") * F("impact")
+    }
 
     class Meta:
         model = Risk

@@ -134,3 +134,53 @@ def test_lists_of_rows_outside_the_program_data_are_counted_every_time(
     before = client.get(url).json()["count"]
     f.ReportRunFactory.create(country=ae)
     assert client.get(url).json()["count"] == before + 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_lists_read_as_rows_answer_what_the_serializer_would(
+    case: Any, manager: Any, ae: Any, no: Any, monkeypatch: Any
+) -> None:
+    """Lists are read as .values() rows (openai_countries.api.rows): every field, null or not,
+    in the serializer's order and format, and many-to-many values in their order."""
+    from openai_countries.api.rows import RowPlan
+    from openai_countries.api.urls import router
+    from openai_countries.api.viewsets import ScopedGenericViewSet
+
+    viewset: Any = next(v for _p, v, name in router.registry if name == case.basename)
+    assert RowPlan.for_serializer(viewset.serializer_class) is not None, case.basename
+    for country in (ae, no, ae):
+        case.make(country)
+    client = client_for(manager)
+    urls = [
+        f"{reverse(f'{case.basename}-list')}?page_size=200",
+        f"{reverse(f'{case.basename}-list')}?page_size=2&page=2&ordering=-id",
+    ]
+    as_rows = [client.get(url).json() for url in urls]
+    monkeypatch.setattr(ScopedGenericViewSet, "row_lists", False)
+    assert [client.get(url).json() for url in urls] == as_rows
+    assert as_rows[0]["count"] >= 3
+
+
+def test_reference_lists_read_as_rows_answer_what_the_serializer_would(
+    manager: Any, ae: Any, monkeypatch: Any
+) -> None:
+    from openai_countries.api.viewsets import ScopedGenericViewSet
+    from partnerships.models import Region
+
+    region = Region.objects.create(code="GULF", name="Gulf")
+    ae.region = region
+    ae.save()
+    f.OrganisationFactory.create(home_country=ae)
+    client = client_for(manager)
+    urls = [
+        "/api/v1/countries/?page_size=200",
+        "/api/v1/regions/?page_size=200",
+        "/api/v1/organisations/?page_size=200",
+        "/api/v1/locales/?page_size=200",
+        "/api/v1/exchange-rates/?page_size=200",
+        "/api/v1/partnerships/?search=a&ordering=lead_country__code",
+    ]
+    as_rows = [client.get(url).json() for url in urls]
+    monkeypatch.setattr(ScopedGenericViewSet, "row_lists", False)
+    assert [client.get(url).json() for url in urls] == as_rows
+    assert as_rows[1]["results"][0]["countries"] == ["AE"]

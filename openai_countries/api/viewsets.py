@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from openai_countries.api.permissions import CountryActionPermission
+from openai_countries.api.rows import RowPlan
 from openai_countries.api.serializers import row_version
 from openai_countries.exports import CONTENT_TYPES, to_csv, to_xlsx
 from openai_countries.history import create_tracked, delete_tracked, update_tracked
@@ -148,6 +149,33 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
         filename = slugify(str(name)) or "export"
         response["Content-Disposition"] = f'attachment; filename="{filename}.{kind}"'
         return response
+
+    def filter_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        filtered = super().filter_queryset(queryset)
+        # Rows that tie on the list's order (or a list without one) would page unpredictably:
+        # a row on two pages, another on none. The primary key breaks every tie.
+        query = filtered.query
+        ordering = list(query.order_by) or (
+            list(filtered.model._meta.ordering) if query.default_ordering else []
+        )
+        if any(str(term).lstrip("-") in ("pk", "id") for term in ordering):
+            return filtered
+        return filtered.order_by(*ordering, "pk")
+
+    # Lists read plain rows where the serializer allows (openai_countries.api.rows).
+    row_lists: ClassVar[bool] = True
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer_class = self.get_serializer_class()
+        plan = RowPlan.for_serializer(serializer_class) if self.row_lists else None
+        if plan is None:
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        model = self.queryset.model
+        rows = plan.rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(plan.represent(rows, model))
+        return self.get_paginated_response(plan.represent(page, model))
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

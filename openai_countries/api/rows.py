@@ -1,0 +1,243 @@
+"""List responses read as ``.values()`` rows instead of model instances.
+
+A page of 50 commitments through DRF builds 200 model instances (the row and what
+``select_related`` joins) and runs every serializer field on them: most of what the page costs.
+A list's serializer still says what a row looks like; ``RowPlan`` reads that once per
+serializer class and turns each of its fields into a column to select and the field's own
+``to_representation`` to apply, so a list answers exactly what the serializer would (a test
+holds every list endpoint to that) from plain rows.
+
+Fields a plan can take: model fields (``source`` a concrete column, or ``a.b`` through foreign
+keys), related rows by primary key or slug, many-to-many slugs or keys (one more query for the
+page), the row ``version``, and values a serializer computes from its columns declared in
+``row_annotations`` (e.g. a risk's score). A serializer with anything else (a method field, a
+nested serializer) keeps DRF's own path: ``RowPlan.for_serializer`` answers ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from rest_framework import fields as drf_fields
+from rest_framework import relations, serializers
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One output field: the value under ``path`` in the row, shown by ``show``."""
+
+    name: str
+    path: str
+    show: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _ManyColumn:
+    """A many-to-many (or reverse foreign key) field: one (row id, value) query for the page."""
+
+    name: str
+    relation: str  # the model's field name of the relation
+    value: str  # what of each related row is shown ("code", "pk")
+    show: Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _version(row: dict[str, Any]) -> str:
+    # As row_version() shows a model instance.
+    return f"{row['pk']}-{row['updated_at'].timestamp():.6f}"
+
+
+class RowPlan:
+    """How to read a list of ``model`` rows for one serializer class."""
+
+    def __init__(
+        self,
+        columns: list[_Column],
+        many: list[_ManyColumn],
+        annotations: dict[str, Any],
+        order: list[str],
+        with_version: bool,
+    ) -> None:
+        self.columns = columns
+        self.many = many
+        self.annotations = annotations
+        self.order = order  # output field order, as the serializer gives it
+        self.with_version = with_version
+
+    @staticmethod
+    def for_serializer(serializer_class: Any) -> RowPlan | None:
+        """The plan of a serializer class (worked out once), or None when it has a field no
+        row can show."""
+        return _plan(serializer_class)
+
+    def paths(self) -> list[str]:
+        wanted = {"pk"} | {column.path for column in self.columns}
+        if self.with_version:
+            wanted.add("updated_at")
+        return sorted(wanted - set(self.annotations))
+
+    def rows(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """``queryset`` (filtered, ordered) as the dicts this plan reads."""
+        annotations = {name: make() for name, make in self.annotations.items()}
+        return queryset.annotate(**annotations).values(*self.paths(), *annotations)
+
+    def represent(self, rows: Iterable[dict[str, Any]], model: type[models.Model]) -> list[Any]:
+        rows = list(rows)
+        related = self._many_values(rows, model)
+        data = []
+        for row in rows:
+            shown: dict[str, Any] = {}
+            for column in self.columns:
+                value = row[column.path]
+                shown[column.name] = None if value is None else column.show(value)
+            for many in self.many:
+                shown[many.name] = [many.show(value) for value in related[many.name][row["pk"]]]
+            if self.with_version:
+                shown["version"] = _version(row)
+            data.append({name: shown[name] for name in self.order})
+        return data
+
+    def _many_values(
+        self, rows: list[dict[str, Any]], model: type[models.Model]
+    ) -> dict[str, dict[Any, list[Any]]]:
+        ids = [row["pk"] for row in rows]
+        found: dict[str, dict[Any, list[Any]]] = {}
+        for many in self.many:
+            per_row: dict[Any, list[Any]] = {pk: [] for pk in ids}
+            target = model._meta.get_field(many.relation).related_model
+            ordering = [
+                _related_order(many.relation, str(term))
+                for term in target._meta.ordering or ["pk"]  # type: ignore[union-attr]
+            ]
+            pairs = (
+                model._default_manager.filter(pk__in=ids, **{f"{many.relation}__isnull": False})
+                .order_by("pk", *ordering)
+                .values_list("pk", f"{many.relation}__{many.value}")
+            )
+            for pk, value in pairs:
+                per_row[pk].append(value)
+            found[many.name] = per_row
+        return found
+
+
+def _related_order(relation: str, term: str) -> str:
+    """``term`` of the related model's ordering, seen from the relation ("-name" stays last)."""
+    descending = term.startswith("-")
+    return f"{'-' if descending else ''}{relation}__{term.lstrip('-')}"
+
+
+@cache
+def _plan(serializer_class: Any) -> RowPlan | None:
+    serializer = serializer_class()
+    model = serializer.Meta.model
+    declared: dict[str, Callable[[], Any]] = getattr(serializer_class, "row_annotations", {})
+    columns: list[_Column] = []
+    many: list[_ManyColumn] = []
+    order: list[str] = []
+    with_version = False
+    for name, field in serializer.fields.items():
+        if field.write_only:
+            continue
+        order.append(name)
+        if name == "version":
+            with_version = True
+        elif name in declared:
+            columns.append(_Column(name, name, _shown_by(field)))
+        elif isinstance(field, relations.ManyRelatedField):
+            column = _many_column(model, name, field)
+            if column is None:
+                return None
+            many.append(column)
+        else:
+            single = _column(model, name, field)
+            if single is None:
+                return None
+            columns.append(single)
+    annotations = {name: make for name, make in declared.items() if name in order}
+    return RowPlan(columns, many, annotations, order, with_version)
+
+
+def _shown_by(field: drf_fields.Field) -> Callable[[Any], Any]:
+    return field.to_representation
+
+
+def _model_path(model: type[models.Model], source: str) -> tuple[str, Any] | None:
+    """The ``values()`` path of ``source`` ("a.b" through foreign keys) and its model field."""
+    current: Any = model
+    parts = source.split(".")
+    for index, part in enumerate(parts):
+        try:
+            model_field = current._meta.get_field(part)
+        except (FieldDoesNotExist, AttributeError):
+            return None
+        last = index == len(parts) - 1
+        if last:
+            if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+                return None
+            return "__".join(parts), model_field
+        if not (model_field.many_to_one or model_field.one_to_one):
+            return None
+        current = model_field.related_model
+    return None
+
+
+def _column(model: type[models.Model], name: str, field: drf_fields.Field) -> _Column | None:
+    source = field.source
+    if not isinstance(source, str):
+        return None
+    computed = isinstance(field, serializers.SerializerMethodField | serializers.Serializer)
+    if source == "*" or computed:
+        return None
+    found = _model_path(model, source)
+    if found is None:
+        return None
+    path, model_field = found
+    if isinstance(field, relations.SlugRelatedField):
+        if not model_field.is_relation:
+            return None
+        slug_path = f"{path}__{field.slug_field}"
+        return _Column(name, slug_path, _shown_as_slug(field))
+    if isinstance(field, relations.PrimaryKeyRelatedField):
+        if not model_field.is_relation:
+            return None
+        # The key's own column (site_id): a values() name "site" would shadow the relation in
+        # the list's ordering ("site" sorts by the site's own ordering, not by its key).
+        return _Column(name, model_field.attname if path == source else path, _identity)
+    if isinstance(field, relations.RelatedField) or model_field.is_relation:
+        return None  # a related row shown some other way
+    return _Column(name, path, _shown_by(field))
+
+
+def _shown_as_slug(field: relations.SlugRelatedField) -> Callable[[Any], Any]:
+    # A slug field that formats its related row itself (CountryCodeField: str(code)) shows the
+    # slug the same way; a plain one shows it as it is.
+    overrides = type(field).to_representation is not relations.SlugRelatedField.to_representation
+    return str if overrides else _identity
+
+
+def _many_column(
+    model: type[models.Model], name: str, field: relations.ManyRelatedField
+) -> _ManyColumn | None:
+    source = field.source
+    if not isinstance(source, str) or "." in source:
+        return None
+    try:
+        model_field = model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+    if not (model_field.many_to_many or model_field.one_to_many):
+        return None
+    child = field.child_relation
+    if isinstance(child, relations.SlugRelatedField):
+        return _ManyColumn(name, source, child.slug_field, _shown_as_slug(child))
+    if isinstance(child, relations.PrimaryKeyRelatedField):
+        return _ManyColumn(name, source, "pk", _identity)
+    return None
