@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
         *([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "openai_countries.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

@@ -184,3 +184,35 @@ def test_reference_lists_read_as_rows_answer_what_the_serializer_would(
     monkeypatch.setattr(ScopedGenericViewSet, "row_lists", False)
     assert [client.get(url).json() for url in urls] == as_rows
     assert as_rows[1]["results"][0]["countries"] == ["AE"]
+
+
+def test_an_empty_filterset_filters_nothing(manager: Any) -> None:
+    """A request that names no filter skips its FilterSet (openai_countries.filters): that
+    holds only while no FilterSet narrows rows when given nothing."""
+    from django.test import RequestFactory
+
+    from openai_countries.api.urls import router
+
+    request = RequestFactory().get("/")
+    request.user = manager
+    checked = 0
+    viewsets: list[Any] = [viewset for _prefix, viewset, _name in router.registry]
+    for viewset in viewsets:
+        filterset_class = getattr(viewset, "filterset_class", None)
+        if filterset_class is None:
+            continue
+        queryset = viewset.queryset.all()
+        filtered = filterset_class({}, queryset=queryset, request=request)
+        assert filtered.is_valid(), filterset_class
+        assert str(filtered.qs.query) == str(queryset.query), filterset_class
+        checked += 1
+    assert checked >= 15
+
+
+def test_a_list_with_a_filter_still_goes_through_its_filterset(manager: Any, ae: Any) -> None:
+    f.SiteFactory.create(partnership=f.PartnershipFactory.create(lead_country=ae))
+    client = client_for(manager)
+    assert client.get("/api/v1/sites/?status=operational").json()["count"] == 0
+    assert client.get("/api/v1/sites/?status=announced&page=1").json()["count"] == 1
+    assert client.get("/api/v1/sites/?page_size=50").json()["count"] == 1
+    assert client.get("/api/v1/sites/?partnership=999999").status_code == 400
