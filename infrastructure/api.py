@@ -148,6 +148,9 @@ class SiteViewSet(ScopedModelViewSet):
     serializer_class = SiteSerializer
     filterset_class = filters.SiteFilterSet
     search_fields = ("name", "locality", "partnership__code")
+    # Newest first off the primary key, like the page: sites sort by their country's name,
+    # which no index can serve (``?ordering=`` still sorts by any field).
+    ordering = ("-pk",)
 
     @extend_schema(
         tags=["infrastructure"],

@@ -494,6 +494,8 @@ class Milestone(TimeStampedModel):
 
     class Meta:
         ordering = ["due_on", "pk"]
+        # Lists page in this order without sorting every milestone for each page.
+        indexes = [models.Index(fields=["due_on", "id"], name="milestone_due_order")]
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
 
@@ -557,6 +559,8 @@ class Risk(TimeStampedModel):
 
     class Meta:
         ordering = ["-likelihood", "-impact", "pk"]
+        # Lists page worst first without sorting every risk for each page.
+        indexes = [models.Index(fields=["-likelihood", "-impact", "id"], name="risk_worst_order")]
         verbose_name = _("risk")
         verbose_name_plural = _("risks")
         constraints = [
