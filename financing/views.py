@@ -38,6 +38,10 @@ class CommitmentListView(ScopedListPage):
     unlisted_filters = ("site", "funder")
     search_fields = ("description", "funder__name", "partnership__code")
     default_ordering = ("-pk",)  # newest first, straight off the primary key
+    row_fields = (
+        "side", "amount", "amount_currency", "status", "government_confirmed_at",
+        "partnership__code", "country__code", "country__name", "funder__name",
+    )  # fmt: skip
     export_route = "commitment-export"
     create_route = "financing:commitment-create"
     columns = (

@@ -36,6 +36,10 @@ class SiteListView(ScopedListPage):
     unlisted_filters = ("operator",)
     search_fields = ("name", "locality", "partnership__code")
     default_ordering = ("country__name", "name")
+    row_fields = (
+        "name", "status", "planned_capacity_mw",
+        "partnership__code", "country__code", "country__name", "operator__name",
+    )  # fmt: skip
     export_route = "site-export"
     create_route = "infrastructure:site-create"
     columns = (

@@ -34,6 +34,10 @@ class RequirementListView(ScopedListPage):
     filterset_class = RequirementFilterSet
     search_fields = ("title", "acceptance_criteria", "partnership__code")
     default_ordering = ("-pk",)  # newest first, straight off the primary key
+    row_fields = (
+        "title", "service_domain", "status", "priority", "target_on",
+        "country__code", "country__name", "locale__name", "locale__tag",
+    )  # fmt: skip
     export_route = "localizationrequirement-export"
     create_route = "localization:requirement-create"
     columns = (

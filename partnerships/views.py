@@ -136,6 +136,10 @@ class PartnershipListView(ScopedListPage):
     filterset_class = PartnershipFilterSet
     search_fields = ("code", "title", "summary")
     default_ordering = ("code",)
+    row_fields = (
+        "code", "title", "stage", "planned_investment", "planned_investment_currency",
+        "planned_start", "lead_country__code", "lead_country__name",
+    )  # fmt: skip
     export_route = "partnership-export"
     create_route = "partnerships:partnership-create"
     columns = (
@@ -318,6 +322,7 @@ class MilestoneListView(ScopedListPage):
     filterset_class = MilestoneFilterSet
     search_fields = ("title", "partnership__code")
     default_ordering = ("due_on",)
+    row_fields = ("title", "workstream", "due_on", "completed_on", "partnership__code")
     export_route = "milestone-export"
     create_route = "partnerships:milestone-create"
     columns = (
@@ -345,6 +350,7 @@ class RiskListView(ScopedListPage):
     filterset_class = RiskFilterSet
     search_fields = ("title", "mitigation", "partnership__code")
     default_ordering = ("-pk",)  # newest first, straight off the primary key
+    row_fields = ("title", "likelihood", "impact", "status", "partnership__code")
     export_route = "risk-export"
     create_route = "partnerships:risk-create"
     columns = (
@@ -387,6 +393,7 @@ class OrganisationListView(ScopedListPage):
     filterset_class = OrganisationFilterSet
     search_fields = ("name", "iati_id")
     default_ordering = ("name",)
+    row_fields = ("name", "kind", "iati_id", "home_country__code", "home_country__name")
     export_route = "organisation-export"
     columns = (
         Column("name", gettext_lazy("name"), "name", "link"),
@@ -522,6 +529,7 @@ class ReportListView(ScopedListPage):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        context["filterset"] = self.filterset  # the archive's filter, rendered here every time
         context["request_form"] = kwargs.get("request_form") or ReportRequestForm(
             user=self.request.user,
             initial={"language": get_language(), "as_of": timezone.localdate()},

@@ -226,6 +226,39 @@ def test_lists_show_only_the_readers_rows_in_constant_queries(
     assert len(many) == len(few)
 
 
+def test_list_cells_are_escaped_labelled_and_formatted(ae: Country, manager: Any) -> None:
+    """A list's cells show user text escaped, choices by their label and figures in the
+    reader's locale, whatever columns the page loads."""
+    operator = f.OrganisationFactory.create(name="Build & <b>Co</b>")
+    site = f.SiteFactory.create(
+        partnership=partnership_in(ae),
+        name='<img src=x onerror="alert(1)">',
+        status="site_selection",
+        planned_capacity_mw=Decimal("1250.5"),
+        operator=operator,
+    )
+    f.CommitmentFactory.create(
+        partnership=site.partnership, funder=operator, amount=Money("2500000", "USD")
+    )
+    client = signed_in(manager)
+    sites = client.get(reverse("infrastructure:site-list")).content.decode()
+    assert (
+        f'<td><a href="{site.get_absolute_url()}">'
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</a></td>"
+    ) in sites
+    assert "<td>Build &amp; &lt;b&gt;Co&lt;/b&gt;</td>" in sites
+    assert "<td>Site selection</td>" in sites and "<td>1,250.5</td>" in sites
+    assert 'onerror="alert' not in sites and "<b>Co</b>" not in sites
+
+    commitments = client.get(reverse("financing:commitment-list")).content.decode()
+    assert "<td>$2,500,000.00</td>" in commitments
+    assert "<td>Government</td>" in commitments
+
+    UserPreference.objects.create(user=manager, language="fr")
+    french = signed_in(manager).get(reverse("financing:commitment-list")).content.decode()
+    assert "<td>2\u202f500\u202f000,00\xa0$US</td>" in french
+
+
 def _program_in(country: Country) -> None:
     partnership = partnership_in(country)
     site = f.SiteFactory.create(partnership=partnership)
