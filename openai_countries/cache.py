@@ -81,8 +81,7 @@ class VersionCounter:
         if seen is not None and self.key in seen:
             return seen[self.key]
         if seen is not None:
-            found = cache.get_many([counter.key for counter in VersionCounter.counters])
-            seen.update({key: int(value) for key, value in found.items()})
+            _read_counters(seen)
             version = seen.get(self.key)
         else:
             version = cache.get(self.key)
@@ -111,6 +110,28 @@ class VersionCounter:
             cache.incr(self.key)
         except ValueError:  # no counter yet (or evicted): start a fresh one
             cache.set(self.key, time.time_ns(), timeout=None)
+
+
+def _read_counters(seen: dict[str, int], *keys: str) -> dict[str, Any]:
+    """Every counter into the request's ``seen``, and the values of ``keys``, in one round trip."""
+    from django.core.cache import cache
+
+    counters = [counter.key for counter in VersionCounter.counters]
+    found = cache.get_many([*counters, *keys])
+    seen.update({key: int(found[key]) for key in counters if key in found})
+    return {key: found[key] for key in keys if key in found}
+
+
+def get_with_versions(key: str) -> Any:
+    """``cache.get(key)``, read in a request together with its version counters (when it has not
+    read them yet): a signed-in request's first read is its session, and its next the counters
+    in the keys of its access snapshot and pages; each was a round trip of its own."""
+    from django.core.cache import cache
+
+    seen = _request_versions.get()
+    if seen is None or seen:
+        return cache.get(key)
+    return _read_counters(seen, key).get(key)
 
 
 class LocalCopies:
@@ -142,6 +163,17 @@ class LocalCopies:
             cache.set(key, value, timeout=timeout)
         if timeout:  # 0 s: caching is turned off
             self._keep(key, value)
+        return value
+
+    def local(self, key: str, make: Any) -> Any:
+        """The value under ``key`` kept in this process only (cheap to make again, but made for
+        nearly every request): this process's copy, else ``make()``."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = make()
+        self._keep(key, value)
         return value
 
     def set(self, key: str, value: Any, timeout: int) -> None:

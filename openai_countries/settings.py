@@ -294,7 +294,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "program-office@localhost")
 
 # Sessions are read through the cache (Redis in production) and written through to the
 # database: a signed-in request costs no session query, and a flushed cache signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "openai_countries.sessions"  # cached_db, read with the version counters
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
 SESSION_COOKIE_SAMESITE = "Lax"

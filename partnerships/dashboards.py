@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
-from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -429,19 +428,18 @@ def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict
 
 def dashboard_html(
     user: Any, *, today: date, country: Country | None = None, for_you: bool = False
-) -> str:
+) -> bytes:
     """The dashboard's figures rendered once per scope and cached like the rollups (same
-    versioned key): a warm dashboard costs one cache read, not the rollups nor a template
-    render. ``for_you`` says a country's waiting list is the reader's own to act on."""
+    versioned key), as UTF-8, escaped by the template engine like any page: a warm dashboard
+    costs one cache read, not the rollups, a template render nor encoding the text again.
+    ``for_you`` says a country's waiting list is the reader's own to act on."""
     from django.conf import settings
     from django.template.loader import render_to_string
 
-    key = _cache_key(user, today, country) + (":html:you" if for_you else ":html")
+    key = _cache_key(user, today, country) + (":utf8:you" if for_you else ":utf8")
 
-    def render() -> str:
+    def render() -> bytes:
         context = dashboard(user, today=today, country=country)
-        # Escaped by the template engine like any page; a SafeString survives the cache.
-        return render_to_string("ui/_dashboard.html", {**context, "for_you": for_you})
+        return render_to_string("ui/_dashboard.html", {**context, "for_you": for_you}).encode()
 
-    html = RENDERED.get_or_set(key, render, timeout=settings.DASHBOARD_CACHE_SECONDS)
-    return SafeString(html)
+    return RENDERED.get_or_set(key, render, timeout=settings.DASHBOARD_CACHE_SECONDS)

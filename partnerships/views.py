@@ -27,6 +27,7 @@ from django.views.generic.edit import CreateView, UpdateView
 from openai_countries.history import create_tracked, update_tracked
 from openai_countries.middleware import LANGUAGE_SESSION_KEY
 from openai_countries.views import (
+    CachedShellMixin,
     Column,
     FormPageMixin,
     ScopedCreatePage,
@@ -94,8 +95,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return _country_dashboard_or_portfolio(request)
 
 
-class PortfolioView(LoginRequiredMixin, TemplateView):
+class PortfolioView(LoginRequiredMixin, CachedShellMixin, TemplateView):
     template_name = "partnerships/portfolio.html"
+    fragments = ("dashboard_html",)
+    shell_shows = ("today",)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -106,8 +109,10 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class CountryDashboardView(LoginRequiredMixin, TemplateView):
+class CountryDashboardView(LoginRequiredMixin, CachedShellMixin, TemplateView):
     template_name = "partnerships/country.html"
+    fragments = ("dashboard_html",)
+    shell_shows = ("today", "country")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -604,3 +604,49 @@ def test_the_header_is_each_requests_own(ae: Country, make_liaison: Any) -> None
     arabic = client.get(reverse("infrastructure:site-list")).content.decode()
     assert 'dir="rtl"' in arabic
     assert '<option value="ar" lang="ar" selected>' in arabic
+
+
+def _without_csrf_tokens(page: bytes) -> str:
+    """A page with its CSRF tokens (masked afresh on every request) blanked out."""
+    import re
+
+    return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', r"\1-", page.decode())
+
+
+@pytest.mark.parametrize("route", ["portfolio", "country-dashboard"])
+def test_a_dashboard_assembled_from_its_cached_shell_is_the_rendered_page(
+    route: str, ae: Country, make_liaison: Any, settings: Any
+) -> None:
+    """Dashboards join a cached page around a cached fragment: byte for byte what rendering
+    them the usual way gives, with each request's own CSRF token and each reader's own name."""
+    _program_in(ae)
+    url = reverse(route, args=["AE"] if route == "country-dashboard" else [])
+    amira = signed_in(make_liaison(ae, username="amira<b>"))
+    first, second = amira.get(url), amira.get(url)
+    settings.DEBUG = True  # templates may change under a development server: no shells kept
+    rendered = amira.get(url)
+    settings.DEBUG = False
+    assert first["Content-Type"] == rendered["Content-Type"] == "text/html; charset=utf-8"
+    assert _without_csrf_tokens(first.content) == _without_csrf_tokens(rendered.content)
+    assert _without_csrf_tokens(second.content) == _without_csrf_tokens(rendered.content)
+    assert not second.templates, "the second look renders no template at all"
+    assert rendered.templates[0].name in {t.name for t in first.templates}  # the shell's render
+    token = amira.cookies["csrftoken"].value
+    assert b"\0" not in second.content
+    assert f'"X-CSRFToken": "{token}"'.encode() not in second.content  # masked, as Django does
+    assert "Sign out amira&lt;b&gt;" in second.content.decode()
+
+    other = signed_in(make_liaison(ae, username="second"))
+    page = other.get(url).content.decode()
+    assert "Sign out second" in page and "amira" not in page
+
+    # A message to show (here a refused language) is shown once, on the page rendered in full.
+    amira.post(reverse("set-language"), {"language": "xx", "next": url})
+    assert "Choose one of the languages offered." in amira.get(url).content.decode()
+    assert "Choose one of the languages offered." not in amira.get(url).content.decode()
+
+    # The reader's language choice gives a page of its own, its title translated too.
+    amira.post(reverse("set-language"), {"language": "fr", "next": url})
+    french = amira.get(url).content.decode()
+    assert '<html lang="fr"' in french
+    assert ("<title>Émirats arabes unis · " in french) == (route == "country-dashboard")
