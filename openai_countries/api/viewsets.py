@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from openai_countries.api.pagination import Pagination
 from openai_countries.api.permissions import CountryActionPermission
 from openai_countries.api.rows import RowPlan
 from openai_countries.api.serializers import row_version
@@ -171,10 +172,14 @@ class ScopedGenericViewSet(_NoQuerysetOverride, viewsets.GenericViewSet):
         if plan is None:
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
         model = self.queryset.model
-        rows = plan.rows(self.filter_queryset(self.get_queryset()))
-        page = self.paginate_queryset(rows)
+        listed = self.filter_queryset(self.get_queryset())
+        if isinstance(self.paginator, Pagination):
+            # A page's rows are found on the list's own query, then read as rows.
+            page = self.paginator.paginate_queryset(listed, self.request, self, shape=plan.rows)
+        else:
+            page = self.paginate_queryset(plan.rows(listed))
         if page is None:
-            return Response(plan.represent(rows, model))
+            return Response(plan.represent(plan.rows(listed), model))
         return self.get_paginated_response(plan.represent(page, model))
 
     def get_serializer_context(self) -> dict[str, Any]:
