@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -64,6 +64,7 @@ from partnerships.forms import (
 )
 from partnerships.models import (
     Agreement,
+    Country,
     Milestone,
     Organisation,
     Partnership,
@@ -137,7 +138,10 @@ class CountryDashboardView(LoginRequiredMixin, CachedShellMixin, TemplateView):
 
 
 class PartnershipListView(ScopedListPage):
-    queryset = Partnership.objects.select_related("lead_country").prefetch_related("countries")
+    queryset = Partnership.objects.select_related("lead_country").prefetch_related(
+        # Their names, as a list: a prefetched queryset is a manager and a query per row.
+        Prefetch("countries", queryset=Country.objects.only("code", "name"), to_attr="country_list")
+    )
     filterset_class = PartnershipFilterSet
     search_fields = ("code", "title", "summary")
     default_ordering = ("code",)
@@ -152,7 +156,7 @@ class PartnershipListView(ScopedListPage):
         Column("title", gettext_lazy("title"), "title"),
         Column("stage", gettext_lazy("stage"), "stage", "stage"),
         Column("lead_country", gettext_lazy("lead country"), "lead_country__name"),
-        Column("countries", gettext_lazy("participating countries")),
+        Column("country_list", gettext_lazy("participating countries")),
         Column(
             "planned_investment",
             gettext_lazy("planned co-financing"),

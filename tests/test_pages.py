@@ -226,7 +226,9 @@ def test_lists_show_only_the_readers_rows_in_constant_queries(
     assert len(many) == len(few)
 
 
-def test_list_cells_are_escaped_labelled_and_formatted(ae: Country, manager: Any) -> None:
+def test_list_cells_are_escaped_labelled_and_formatted(
+    ae: Country, no: Country, manager: Any
+) -> None:
     """A list's cells show user text escaped, choices by their label and figures in the
     reader's locale, whatever columns the page loads."""
     operator = f.OrganisationFactory.create(name="Build & <b>Co</b>")
@@ -253,6 +255,11 @@ def test_list_cells_are_escaped_labelled_and_formatted(ae: Country, manager: Any
     commitments = client.get(reverse("financing:commitment-list")).content.decode()
     assert "<td>$2,500,000.00</td>" in commitments
     assert "<td>Government</td>" in commitments
+
+    f.PartnershipFactory.create(code="P-MANY", lead_country=no, countries=[ae])
+    partnerships = client.get(reverse("partnerships:partnership-list")).content.decode()
+    row = partnerships.split(">P-MANY</a>")[1].split("</tr>")[0]
+    assert "<td>Norway, United Arab Emirates</td>" in row  # every participating country, by name
 
     UserPreference.objects.create(user=manager, language="fr")
     french = signed_in(manager).get(reverse("financing:commitment-list")).content.decode()

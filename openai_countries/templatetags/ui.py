@@ -177,7 +177,9 @@ def _cell(row: Any, column: Any, steps: Any, locale: str) -> str:
         return (
             f'<span class="legend-swatch stage-{swatch}" aria-hidden="true"></span>{escape(value)}'
         )
-    if hasattr(value, "all"):
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    elif hasattr(value, "all"):
         value = ", ".join(str(v) for v in value.all())
     text = "—" if value in (None, "") else str(value)
     if kind == "link" and hasattr(row, "get_absolute_url"):
