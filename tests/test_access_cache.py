@@ -154,3 +154,37 @@ def test_a_request_reads_the_versions_once_and_its_own_writes(db: None) -> None:
     finally:
         request_finished.send(sender=None)
     assert DATA_VERSION.current() > seen + 1
+
+
+def test_the_session_is_read_with_the_versions_and_survives_an_emptied_cache(
+    ae: Country, make_liaison: Any, monkeypatch: Any
+) -> None:
+    """A signed-in request reads its session and every version counter in one cache read, and a
+    session the cache no longer holds is read from the database: nobody is signed out."""
+    from django.core.cache import cache
+
+    f.PartnershipFactory.create(lead_country=ae)
+    client = signed_in(make_liaison(ae))
+    assert _country_page(client) == 200
+    reads: list[str] = []
+
+    def counted(name: str) -> Any:
+        original = getattr(cache, name)
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            reads.append(name)
+            return original(*args, **kwargs)
+
+        return read
+
+    for name in ("get", "get_many"):
+        monkeypatch.setattr(cache, name, counted(name))
+    with CaptureQueriesContext(connection) as warm:
+        assert _country_page(client) == 200
+    assert reads[0] == "get_many" and "get_many" not in reads[1:], reads
+    assert "django_session" not in " ".join(q["sql"] for q in warm.captured_queries)
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        assert _country_page(client) == 200
+    assert "django_session" in " ".join(q["sql"] for q in cold.captured_queries)
