@@ -228,13 +228,13 @@ class ScopedListPage(ScopedListView):
 
     def get_queryset(self) -> models.QuerySet[Any]:
         queryset = super().get_queryset()
+        if names_a_filter(self.request.GET):
+            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         if self.row_fields:
             # Joined are the related rows those fields are of, and only they.
             related = {name.rsplit("__", 1)[0] for name in self.row_fields if "__" in name}
             queryset = queryset.select_related(None).select_related(*sorted(related))
             queryset = queryset.only(*self.row_fields)
-        if names_a_filter(self.request.GET):
-            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         # As the API's SearchFilter does (same fields): every word must match one of the fields,
         # so a page and its export always hold the same rows.
         terms = self.request.GET.get("search", "").split()

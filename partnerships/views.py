@@ -139,7 +139,7 @@ class CountryDashboardView(LoginRequiredMixin, CachedShellMixin, TemplateView):
 
 class PartnershipListView(ScopedListPage):
     queryset = Partnership.objects.select_related("lead_country").prefetch_related(
-        # Their names, as a list: a prefetched queryset is a manager and a query per row.
+        # Their names, as a list: kept as a queryset, each row builds a manager and a copy.
         Prefetch("countries", queryset=Country.objects.only("code", "name"), to_attr="country_list")
     )
     filterset_class = PartnershipFilterSet

@@ -60,11 +60,11 @@ class CachedCountPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows: Any = self.object_list
+        shape = self.shape or (lambda found: found)
         if _one_row_per_key(rows):
-            rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
-            rows = self.shape(rows) if self.shape is not None else rows
+            rows = shape(rows.filter(pk__in=rows.values("pk")[bottom:top]))
         else:
-            rows = (self.shape(rows) if self.shape is not None else rows)[bottom:top]
+            rows = shape(rows)[bottom:top]
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
     @cached_property
