@@ -20,6 +20,7 @@ from financing.models import (
     Commitment,
     CommitmentStatus,
     CommitmentStatusTransition,
+    CountryCofinancing,
     Disbursement,
     ExchangeRate,
     Side,
@@ -33,6 +34,7 @@ from financing.services import (
 from openai_countries.admin import (
     AdminModelForm,
     DomainAdmin,
+    ReadOnlyAdmin,
     ReadOnlyInline,
     TransitionAdmin,
     TransitionInline,
@@ -258,4 +260,19 @@ class CommitmentStatusTransitionAdmin(TransitionAdmin):
     list_select_related = ("commitment", "commitment__funder", "by")
     search_fields = ("commitment__funder__name", "commitment__partnership__code", "reason")
     fields = ("commitment", "at", "from_label", "to_label", "by", "reason")
+    readonly_fields = fields
+
+
+@admin.register(CountryCofinancing)
+class CountryCofinancingAdmin(ReadOnlyAdmin):
+    """The kept co-financing figures (financing.rollups): shown to check what a dashboard sums,
+    written only by the ledger's writes and readers."""
+
+    list_display = ("country", "as_of", "valid_until", "revision", "computed_revision", "missing")
+    list_select_related = ("country",)
+    search_fields = ("country__code", "country__name")
+    fields = (
+        "country", "revision", "computed_revision", "as_of", "valid_until", "sides", "missing",
+        "rate_ids",
+    )  # fmt: skip
     readonly_fields = fields

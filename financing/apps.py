@@ -7,3 +7,6 @@ class FinancingConfig(AppConfig):
 
     name = "financing"
     verbose_name = _("Financing")
+
+    def ready(self) -> None:
+        from financing import signals  # noqa: F401  (registers the receivers)

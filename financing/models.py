@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -317,3 +318,47 @@ class ExchangeRate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate_to_usd} USD ({self.on})"
+
+
+class CountryCofinancing(models.Model):
+    """One country's co-financing split in USD, kept so that a dashboard sums a row per country
+    instead of converting every amount at its day's rate (``financing/rollups.py`` keeps it).
+
+    Every write to the country's commitments or disbursements, and every rate write, moves
+    ``revision`` on in the writer's transaction; the figures hold while ``computed_revision``
+    is that revision and the day asked for lies in ``[as_of, valid_until)``: ``valid_until`` is
+    the first later day on which a dated disbursement or rate starts to count.
+    """
+
+    country_lookup = "country"
+
+    country = models.OneToOneField(
+        "partnerships.Country", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    revision = models.PositiveBigIntegerField(default=0)
+    computed_revision = models.PositiveBigIntegerField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    # {side: [committed USD, disbursed USD, firm commitments]}, amounts as decimal strings.
+    sides = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # Amounts (commitments and disbursements) left out for want of a rate.
+    missing = models.PositiveIntegerField(default=0)
+    rate_ids = models.JSONField(default=list)
+
+    objects = CountryScopedManager()
+
+    class Meta:
+        verbose_name = _("country co-financing figures")
+        verbose_name_plural = _("country co-financing figures")
+
+    def __str__(self) -> str:
+        return f"{self.country_id} as of {self.as_of} (revision {self.computed_revision})"
+
+    def holds(self, day: Any) -> bool:
+        """True when the kept figures are the ledger's as of ``day``."""
+        return (
+            self.computed_revision == self.revision
+            and self.as_of is not None
+            and self.as_of <= day
+            and (self.valid_until is None or day < self.valid_until)
+        )

@@ -169,38 +169,41 @@ def _usd(amount: str, currency: str, day: Any) -> tuple[Any, Any]:
 
 
 # PostgreSQL joins each amount to the rate in force on its day (rates as validity intervals):
-# one pass over the rows instead of a lookup per row. Groups come out by side and rate.
+# one pass over the rows instead of a lookup per row. Groups come out by country, side and rate.
 _TOTALS_SQL = """
 WITH rates AS (
     SELECT id, currency, "on" AS valid_from, rate_to_usd,
            LEAD("on") OVER (PARTITION BY currency ORDER BY "on") AS valid_to
     FROM financing_exchangerate WHERE "on" <= %s
 ), firm AS (
-    SELECT id, side, amount, amount_currency,
+    SELECT id, country_id, side, amount, amount_currency,
            LEAST(COALESCE(committed_on, (created_at AT TIME ZONE 'UTC')::date), %s)
              AS value_day
     FROM financing_commitment WHERE id IN ({firm})
 )
-SELECT 'committed', f.side, f.amount_currency = %s, r.id, COUNT(*),
+SELECT 'committed', f.country_id, f.side, f.amount_currency = %s, r.id, COUNT(*),
        SUM(CASE WHEN f.amount_currency = %s THEN f.amount
                 ELSE ROUND(f.amount * r.rate_to_usd, 2) END)
 FROM firm f LEFT JOIN rates r ON r.currency = f.amount_currency
      AND f.value_day >= r.valid_from AND (r.valid_to IS NULL OR f.value_day < r.valid_to)
-GROUP BY 2, 3, 4
+GROUP BY 2, 3, 4, 5
 UNION ALL
-SELECT 'disbursed', f.side, f.amount_currency = %s, r.id, COUNT(*),
+SELECT 'disbursed', f.country_id, f.side, f.amount_currency = %s, r.id, COUNT(*),
        SUM(CASE WHEN f.amount_currency = %s THEN d.amount
                 ELSE ROUND(d.amount * r.rate_to_usd, 2) END)
 FROM financing_disbursement d JOIN firm f ON f.id = d.commitment_id
 LEFT JOIN rates r ON r.currency = f.amount_currency
      AND d.paid_on >= r.valid_from AND (r.valid_to IS NULL OR d.paid_on < r.valid_to)
 WHERE d.paid_on <= %s
-GROUP BY 2, 3, 4
+GROUP BY 2, 3, 4, 5
 """
 
 
-def _totals_rows(firm: QuerySet[Commitment], as_of: date) -> list[tuple[str, str, Any, int, Any]]:
-    """(what, side, rate id, count, usd) groups; usd is None where no rate applies."""
+def totals_rows(
+    firm: QuerySet[Commitment], as_of: date
+) -> list[tuple[str, int, str, Any, int, Any]]:
+    """(what, country id, side, rate id, count, usd) groups of the firm commitments ``firm``
+    and their disbursements up to ``as_of``; usd is None where no rate applies."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -211,14 +214,14 @@ def _totals_rows(firm: QuerySet[Commitment], as_of: date) -> list[tuple[str, str
         with connection.cursor() as cursor:
             cursor.execute(_TOTALS_SQL.format(firm=firm_sql), params)
             return [
-                (what, side, rate_id, n, usd if is_usd or rate_id is not None else None)
-                for what, side, is_usd, rate_id, n, usd in cursor.fetchall()
+                (what, country, side, rate_id, n, usd if is_usd or rate_id is not None else None)
+                for what, country, side, is_usd, rate_id, n, usd in cursor.fetchall()
             ]
     value_day = Least(Coalesce("committed_on", TruncDate("created_at")), Value(as_of))
     usd, rate_id = _usd("amount", "amount_currency", "value_day")
     committed = (
         firm.annotate(value_day=value_day, rate_id=rate_id)
-        .values("side", "rate_id")
+        .values("country", "side", "rate_id")
         .annotate(usd=Sum(usd), n=Count("pk"))
     )
     usd, rate_id = _usd("amount", "commitment__amount_currency", "paid_on")
@@ -226,11 +229,21 @@ def _totals_rows(firm: QuerySet[Commitment], as_of: date) -> list[tuple[str, str
         Disbursement.objects.filter(commitment__in=firm.values("pk"), paid_on__lte=as_of)
         .order_by()
         .annotate(rate_id=rate_id)
-        .values("commitment__side", "rate_id")
+        .values("commitment__country", "commitment__side", "rate_id")
         .annotate(usd=Sum(usd), n=Count("pk"))
     )
-    return [("committed", r["side"], r["rate_id"], r["n"], r["usd"]) for r in committed] + [
-        ("disbursed", r["commitment__side"], r["rate_id"], r["n"], r["usd"]) for r in paid
+    return [
+        ("committed", r["country"], r["side"], r["rate_id"], r["n"], r["usd"]) for r in committed
+    ] + [
+        (
+            "disbursed",
+            r["commitment__country"],
+            r["commitment__side"],
+            r["rate_id"],
+            r["n"],
+            r["usd"],
+        )
+        for r in paid
     ]
 
 
@@ -244,7 +257,7 @@ def cofinancing_totals(commitments: QuerySet[Commitment], *, as_of: date) -> Cof
     sides = {side: SideTotals() for side in Side.values}
     rate_ids: set[int] = set()
     missing = 0
-    for what, side, rate_id, n, usd in _totals_rows(firm, as_of):
+    for what, _country, side, rate_id, n, usd in totals_rows(firm, as_of):
         if what == "committed":
             sides[side].commitments += n
         if usd is None:
@@ -256,8 +269,15 @@ def cofinancing_totals(commitments: QuerySet[Commitment], *, as_of: date) -> Cof
             sides[side].disbursed_usd += usd
         if rate_id is not None:
             rate_ids.add(rate_id)
+    return split_with_rates(sides, rate_ids, missing, as_of=as_of)
+
+
+def split_with_rates(
+    sides: dict[str, SideTotals], rate_ids: Iterable[int], missing: int, *, as_of: date
+) -> CofinancingSplit:
+    """A split of summed figures, with the rates they used read in one query."""
     rates = sorted(
-        ExchangeRate.objects.filter(pk__in=rate_ids), key=lambda r: (str(r.currency), r.on)
+        ExchangeRate.objects.filter(pk__in=set(rate_ids)), key=lambda r: (str(r.currency), r.on)
     )
     return CofinancingSplit(
         as_of=as_of, sides=sides, rates_used=rates, missing_rates=[], missing_count=missing

@@ -313,13 +313,17 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
     for start in range(0, len(chosen), _COUNTRIES_PER_CHUNK):
         with transaction.atomic():
             report.add(generator.chunk(chosen[start : start + _COUNTRIES_PER_CHUNK]))
-    # bulk_create sends no signals: say so to the dashboard cache ourselves.
+    # bulk_create sends no signals: say so to the dashboard cache and kept figures ourselves.
+    from financing.rollups import mark_all_stale
     from partnerships.dashboards import dashboards_invalidate
 
+    mark_all_stale()
     dashboards_invalidate()
     if report.countries and connection.vendor == "postgresql":
         # Fresh statistics, or the planner keeps estimating the tables as they were before
         # the load and picks plans for a few hundred rows (a backward scan of 200,000 rows).
+        # VACUUM too where it may run (not inside a transaction): it marks the new pages
+        # all-visible, so counts read from an index need not visit the table.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
     return report

@@ -7,8 +7,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from financing.models import ExchangeRate
+from financing.rollups import refresh
 from openai_countries.demo import program
 from openai_countries.demo.loader import demo_partnership_codes, demo_usernames, load_program
 from openai_countries.demo.scale import SCALE_ORGANISATION_SUFFIX, SCALE_PREFIX, generate
@@ -66,6 +68,9 @@ class Command(BaseCommand):
                 f"disbursements, {counts.requirements} requirements, {counts.milestones} "
                 f"milestones, {counts.risks} risks."
             )
+        # The kept co-financing figures converted now, not by the first dashboard.
+        converted = refresh(timezone.localdate())
+        self.stdout.write(f"Co-financing figures converted for {converted} countries.")
         self.stdout.write(
             self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s.")
             + f"\nDemo users (password: {program.DEMO_PASSWORD}): admin (administrator), "
