@@ -179,6 +179,18 @@ class LocalizationRequirement(TimeStampedModel):
                 ),
             ),
         ]
+        indexes = [
+            # The dashboards' coverage matrix counts by these three, from the index alone.
+            models.Index(
+                fields=["country", "service_domain", "status"], name="requirement_coverage"
+            ),
+            # Requirements still open past their target: the attention signal, by partnership.
+            models.Index(
+                fields=["partnership", "target_on"],
+                condition=~Q(status__in=[RequirementStatus.LIVE, RequirementStatus.REJECTED]),
+                name="requirement_open_by_target",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -7,16 +7,14 @@ number to its list. A dashboard costs a fixed number of queries whatever the por
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from openai_countries.cache import LocalCopies, VersionCounter
@@ -126,16 +124,23 @@ def map_countries(scope: Scope) -> list[dict[str, Any]]:
         entry["partnerships"] += 1
         if _stage_rank(stage) > _stage_rank(entry["stage"]):
             entry["stage"] = stage
+    labels = {stage.value: str(stage.label) for stage in Stage}  # translated once, not per row
     for entry in best.values():
-        entry["label"] = Stage(entry["stage"]).label
+        entry["label"] = labels[entry["stage"]]
     return sorted(best.values(), key=lambda e: e["name"])
 
 
-def cofinancing(scope: Reader, today: date) -> dict[str, Any]:
-    from financing.models import Commitment, Side
+def cofinancing(scope: Reader, today: date, *, kept: bool = False) -> dict[str, Any]:
+    """The split by side as of ``today``; ``kept``: from the figures kept per country, which
+    hold for a day on or after their conversion (dashboards), not for a past day (reports)."""
+    from financing.models import Commitment, CountryCofinancing, Side
+    from financing.rollups import kept_cofinancing
     from financing.selectors import cofinancing_totals
 
-    split = cofinancing_totals(scope.rows(Commitment.objects.all()), as_of=today)
+    if kept:
+        split = kept_cofinancing(scope.rows(CountryCofinancing.objects.all()), as_of=today)
+    else:
+        split = cofinancing_totals(scope.rows(Commitment.objects.all()), as_of=today)
     peak = max([s.committed_usd for s in split.sides.values()] + [Decimal(1)])
     sides = [
         {
@@ -222,81 +227,93 @@ def _level(count: int, oldest: date | None, today: date) -> str:
 def attention(scope: Reader, today: date, limit: int = 10) -> dict[str, Any]:
     """Partnerships at risk or off track, by the schedule, infrastructure and localization
     signals of their health (the same thresholds), or by a manager's override. Capital needs
-    each partnership's rates, so it shows on the partnership's own page."""
-    late_milestone = Q(milestones__completed_on__isnull=True, milestones__due_on__lt=today)
+    each partnership's rates, so it shows on the partnership's own page.
+
+    Each signal is one grouped query over the late rows, and only the partnerships shown get
+    their reasons written out (translated)."""
     active = scope.rows(Partnership.objects.exclude(stage=Stage.CANCELLED))
-    candidates = active.filter(
-        Q(health_override__in=(Health.AT_RISK, Health.OFF_TRACK))
-        | Q(
-            pk__in=Milestone.objects.filter(completed_on__isnull=True, due_on__lt=today).values(
-                "partnership"
-            )
-        )
-        | Q(pk__in=_late_phase_partnerships(today))
-        | Q(pk__in=_late_requirement_partnerships(today))
-    )
-    annotated = candidates.annotate(
-        late_milestones=Count("milestones", filter=late_milestone, distinct=True),
-        oldest_milestone=Min("milestones__due_on", filter=late_milestone),
-    )
-    rows: list[AttentionRow] = []
     in_scope = active.values("pk")
-    phase_signals = _signals(
-        _late_phase_partnerships(today, values=False).filter(site__partnership__in=in_scope)
-    )
-    requirement_signals = _signals(
-        _late_requirement_partnerships(today, values=False).filter(partnership__in=in_scope)
-    )
-    for partnership in annotated.select_related("lead_country").order_by("code"):
-        levels, reasons = [], []
-        if partnership.late_milestones:
-            levels.append(_level(partnership.late_milestones, partnership.oldest_milestone, today))
-            reasons.append(_("%(n)d milestone(s) overdue") % {"n": partnership.late_milestones})
-        count, oldest = phase_signals.get(partnership.pk, (0, None))
-        if count:
-            levels.append(_level(count, oldest, today))
-            reasons.append(_("%(n)d site phase(s) late") % {"n": count})
-        count, oldest = requirement_signals.get(partnership.pk, (0, None))
-        if count:
-            levels.append(_level(count, oldest, today))
-            reasons.append(_("%(n)d requirement(s) past target") % {"n": count})
+    signals = [
+        (
+            _signals(_late_milestone_partnerships(today).filter(partnership__in=in_scope)),
+            gettext_noop("%(n)d milestone(s) overdue"),
+        ),
+        (
+            _signals(_late_phase_partnerships(today).filter(site__partnership__in=in_scope)),
+            gettext_noop("%(n)d site phase(s) late"),
+        ),
+        (
+            _signals(_late_requirement_partnerships(today).filter(partnership__in=in_scope)),
+            gettext_noop("%(n)d requirement(s) past target"),
+        ),
+    ]
+    flagged = set().union(*(found for found, _message in signals))
+    overridden = (Health.AT_RISK, Health.OFF_TRACK)
+    levelled = []
+    # Every active partnership in scope, filtered here: a list of the flagged ids in the query
+    # cost more to send and plan than the rows it saved.
+    fields = ("pk", "code", "title", "health_override", "health_override_reason")
+    for partnership in active.only(*fields):
+        if partnership.pk not in flagged and partnership.health_override not in overridden:
+            continue
+        levels = [
+            _level(*found[partnership.pk], today)
+            for found, _message in signals
+            if partnership.pk in found
+        ]
         level = max(levels, key=_SEVERITY.__getitem__, default=str(Health.ON_TRACK))
         if partnership.health_override:
             level = partnership.health_override
+        if level != Health.ON_TRACK:
+            levelled.append((partnership, level))
+    levelled.sort(key=lambda pair: (pair[1] != Health.OFF_TRACK, pair[0].code))
+    rows = []
+    for partnership, level in levelled[:limit]:
+        reasons = [
+            _(message) % {"n": found[partnership.pk][0]}
+            for found, message in signals
+            if partnership.pk in found
+        ]
+        if partnership.health_override:
             reasons.append(
                 _("set by a manager: %(reason)s") % {"reason": partnership.health_override_reason}
             )
-        if level != Health.ON_TRACK:
-            rows.append(AttentionRow(partnership, level, reasons))
-    rows.sort(key=lambda r: (r.level != Health.OFF_TRACK, r.partnership.code))
-    return {"count": len(rows), "rows": rows[:limit]}
+        rows.append(AttentionRow(partnership, level, reasons))
+    return {"count": len(levelled), "rows": rows}
 
 
-def _late_phase_partnerships(today: date, *, values: bool = True) -> Any:
+# Late rows grouped by partnership: (partnership, count, oldest date), for the attention list.
+def _late_milestone_partnerships(today: date) -> Any:
+    return (
+        Milestone.objects.filter(completed_on__isnull=True, due_on__lt=today)
+        .order_by()
+        .values_list("partnership")
+        .annotate(n=Count("pk"), oldest=Min("due_on"))
+    )
+
+
+def _late_phase_partnerships(today: date) -> Any:
     from infrastructure.models import SitePhase, SiteStatus
 
-    phases = SitePhase.objects.filter(
-        planned_ready_on__lt=today, actual_ready_on__isnull=True
-    ).exclude(site__status=SiteStatus.CANCELLED)
-    if values:
-        return phases.values("site__partnership")
     return (
-        phases.order_by()
+        SitePhase.objects.filter(planned_ready_on__lt=today, actual_ready_on__isnull=True)
+        .exclude(site__status=SiteStatus.CANCELLED)
+        .order_by()
         .values_list("site__partnership")
         .annotate(n=Count("pk"), oldest=Min("planned_ready_on"))
     )
 
 
-def _late_requirement_partnerships(today: date, *, values: bool = True) -> Any:
+def _late_requirement_partnerships(today: date) -> Any:
     from localization.models import LocalizationRequirement, RequirementStatus
 
-    late = LocalizationRequirement.objects.filter(target_on__lt=today).exclude(
-        status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED)
-    )
-    if values:
-        return late.values("partnership")
+    # COUNT(*): the rows are read from the partial index of open requirements alone.
     return (
-        late.order_by().values_list("partnership").annotate(n=Count("pk"), oldest=Min("target_on"))
+        LocalizationRequirement.objects.filter(target_on__lt=today)
+        .exclude(status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED))
+        .order_by()
+        .values_list("partnership")
+        .annotate(n=Count("*"), oldest=Min("target_on"))
     )
 
 
@@ -306,38 +323,35 @@ def _signals(groups: Any) -> dict[int, tuple[int, date | None]]:
 
 
 def coverage(scope: Reader) -> dict[str, Any]:
-    """Country x service domain: requirements live out of all requirements."""
+    """Country x service domain: requirements live out of all requirements (one grouped query
+    and the countries' codes; the dashboard links each cell to its list by code and domain)."""
     from localization.models import LocalizationRequirement, RequirementStatus, ServiceDomain
 
-    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"live": 0, "total": 0})
-    names: dict[str, str] = {}
     counts = (
         scope.rows(LocalizationRequirement.objects.all())
         .order_by()
-        .values_list("country__code", "service_domain", "status")
-        .annotate(n=Count("pk"))
+        .values_list("country", "service_domain")
+        # Counted on indexed columns, not the id: read from the coverage index alone.
+        .annotate(total=Count("*"), live=Count("status", filter=Q(status=RequirementStatus.LIVE)))
     )
-    for code, domain, status, n in counts:
-        if code not in names:
-            names[str(code)] = country_name(str(code))
-        cell = cells[(str(code), domain)]
-        cell["total"] += n
-        if status == RequirementStatus.LIVE:
-            cell["live"] += n
+    cells: dict[tuple[int, str], dict[str, int]] = {
+        (country, domain): {"live": live, "total": total} for country, domain, total, live in counts
+    }
+    codes = dict(
+        Country.objects.filter(pk__in={country for country, _domain in cells}).values_list(
+            "pk", "code"
+        )
+    )
+    names = {pk: country_name(str(code)) for pk, code in codes.items()}
     domains = [{"value": str(d.value), "label": str(d.label)} for d in ServiceDomain]
+    empty = {"live": 0, "total": 0}
     rows = [
         {
-            "code": code,
+            "code": str(codes[pk]),
             "name": name,
-            "cells": [
-                {
-                    **cells.get((code, d["value"]), {"live": 0, "total": 0}),
-                    "query": {"country": code, "service_domain": d["value"]},
-                }
-                for d in domains
-            ],
+            "cells": [cells.get((pk, d["value"]), empty) for d in domains],
         }
-        for code, name in sorted(names.items(), key=lambda item: item[1])
+        for pk, name in sorted(names.items(), key=lambda item: item[1])
     ]
     return {"domains": domains, "rows": rows}
 
@@ -374,7 +388,7 @@ def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]
         "scope_query": scope.query(),
         "pipeline": pipeline(scope),
         "map_countries": map_countries(scope),
-        "cofinancing": cofinancing(scope, today),
+        "cofinancing": cofinancing(scope, today, kept=True),
         "capacity": capacity(scope),
         "overdue": overdue_milestones(scope, today),
         "attention": attention(scope, today),
@@ -415,15 +429,10 @@ def _cache_key(user: Any, today: date, country: Country | None) -> str:
 
 
 def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
-    """The rollups of a dashboard for ``user``: cached per scope, never stale after a write."""
-    from django.conf import settings
-
-    key = _cache_key(user, today, country)
-    context = cache.get(key)
-    if context is None:
-        context = _build(user, today=today, country=country)
-        cache.set(key, context, timeout=settings.DASHBOARD_CACHE_SECONDS)
-    return dict(context)
+    """The rollups of a dashboard for ``user``. Not cached as such: the page caches them
+    rendered (``dashboard_html``), and pickling two hundred countries' rows into the shared
+    cache cost a cold dashboard more than it ever saved."""
+    return _build(user, today=today, country=country)
 
 
 def dashboard_html(

@@ -294,6 +294,8 @@ def test_dashboards_cost_the_same_queries_whatever_the_data(
     }[route]
     client.get(url)  # the reader's access snapshot is cached from then on, on both sides
     f.SiteFactory.create(partnership=first)  # both looks come after a write: no cached rollups
+    # ... and after a ledger write: both convert the country's kept co-financing figures again.
+    f.CommitmentFactory.create(partnership=first, status="committed")
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
     for _ in range(4):
@@ -544,6 +546,26 @@ def test_dashboards_are_cached_and_never_stale_after_a_write(ae: Country, manage
     partnership_advance_stage(partnership=partnership, to_stage="scoping", by=manager)
     assert {row["stage"]: row["count"] for row in client.get(url).context["pipeline"]} == stages
     assert first.status_code == 200
+
+
+def test_the_portfolio_links_each_coverage_cell_and_mapped_country_to_its_list(
+    ae: Country, no: Country, manager: Any
+) -> None:
+    """Built in one pass (openai_countries.templatetags.ui): each cell counts live out of all,
+    links to those requirements, and an empty cell is a dash; the map's table links countries."""
+    f.RequirementFactory.create(partnership=partnership_in(ae), service_domain="education")
+    f.RequirementFactory.create(partnership=partnership_in(ae), service_domain="education")
+    partnership_in(no)
+    page = signed_in(manager).get(reverse("portfolio")).content.decode()
+    requirements = reverse("localization:requirement-list")
+    coverage = page.split('id="coverage-heading"')[1]
+    assert f'<a href="{requirements}?country=AE&amp;service_domain=education">0 / 2</a>' in coverage
+    assert coverage.count('<span class="cell-none">—</span>') == 3  # AE's other domains
+    assert "Norway" not in coverage  # no requirement there yet
+    mapped = page.split("The map as a table")[1].split("</table>")[0]
+    ae_link = reverse("country-dashboard", args=["AE"])
+    assert f'<a href="{ae_link}">United Arab Emirates</a>' in mapped
+    assert "Norway" in mapped
 
 
 def test_readers_with_different_countries_never_share_a_cached_dashboard(
