@@ -15,11 +15,13 @@ counts from tomorrow, so ``valid_until`` is the first such day, and the nightly
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import DatabaseError, transaction
 from django.db.models import F, Min, QuerySet
 
 from financing.models import (
@@ -32,6 +34,7 @@ from financing.models import (
 )
 from financing.selectors import CofinancingSplit, SideTotals, split_with_rates, totals_rows
 
+logger = logging.getLogger(__name__)
 KEPT_FIELDS = ["computed_revision", "as_of", "valid_until", "sides", "missing", "rate_ids"]
 
 
@@ -90,10 +93,20 @@ def _convert(rows: list[CountryCofinancing], as_of: date) -> None:
         row.sides = {side: [str(c), str(d), n] for side, (c, d, n) in figures[pk].items()}
         row.missing = missing[pk]
         row.rate_ids = sorted(rate_ids[pk])
-    # One INSERT .. ON CONFLICT UPDATE that leaves ``revision`` as the writers moved it.
-    CountryCofinancing.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["country"], update_fields=KEPT_FIELDS
-    )
+    # One INSERT .. ON CONFLICT UPDATE that leaves ``revision`` as the writers moved it, in
+    # country order (the order writers lock rows in). Storing only saves the next reader work:
+    # if it fails (a deadlock with a rate write that marks every row), this reader's figures
+    # stand and the rows stay stale.
+    try:
+        with transaction.atomic():
+            CountryCofinancing.objects.bulk_create(
+                sorted(rows, key=lambda row: row.country_id),
+                update_conflicts=True,
+                unique_fields=["country"],
+                update_fields=KEPT_FIELDS,
+            )
+    except DatabaseError:
+        logger.warning("Kept co-financing figures not stored", exc_info=True)
 
 
 def kept_cofinancing(rows: QuerySet[CountryCofinancing], *, as_of: date) -> CofinancingSplit:
