@@ -19,7 +19,6 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.db.models import F, Min, QuerySet
@@ -30,9 +29,8 @@ from financing.models import (
     CountryCofinancing,
     Disbursement,
     ExchangeRate,
-    Side,
 )
-from financing.selectors import CofinancingSplit, SideTotals, split_with_rates, totals_rows
+from financing.selectors import CofinancingSplit, Totals, totals_by_country
 
 logger = logging.getLogger(__name__)
 KEPT_FIELDS = ["computed_revision", "as_of", "valid_until", "sides", "missing", "rate_ids"]
@@ -63,21 +61,7 @@ def _convert(rows: list[CountryCofinancing], as_of: date) -> None:
     the revision each row was read at; five queries whatever the number of countries."""
     ids = [row.country_id for row in rows]
     firm = Commitment.objects.filter(country__in=ids, status__in=FIRM_STATUSES).order_by()
-    figures: dict[int, dict[str, list[Any]]] = {
-        pk: {side: [Decimal(0), Decimal(0), 0] for side in Side.values} for pk in ids
-    }
-    rate_ids: dict[int, set[int]] = {pk: set() for pk in ids}
-    missing = dict.fromkeys(ids, 0)
-    for what, country, side, rate_id, n, usd in totals_rows(firm, as_of):
-        kept = figures[country][side]
-        if what == "committed":
-            kept[2] += n
-        if usd is None:
-            missing[country] += n
-            continue
-        kept[0 if what == "committed" else 1] += usd
-        if rate_id is not None:
-            rate_ids[country].add(rate_id)
+    by_country = totals_by_country(firm, as_of)
     next_paid = dict(
         Disbursement.objects.filter(commitment__in=firm.values("pk"), paid_on__gt=as_of)
         .order_by()
@@ -87,12 +71,16 @@ def _convert(rows: list[CountryCofinancing], as_of: date) -> None:
     next_rate = ExchangeRate.objects.filter(on__gt=as_of).aggregate(first=Min("on"))["first"]
     for row in rows:
         pk = row.country_id
+        totals = by_country.get(pk, Totals())
         row.computed_revision = row.revision
         row.as_of = as_of
         row.valid_until = min((d for d in (next_paid.get(pk), next_rate) if d), default=None)
-        row.sides = {side: [str(c), str(d), n] for side, (c, d, n) in figures[pk].items()}
-        row.missing = missing[pk]
-        row.rate_ids = sorted(rate_ids[pk])
+        row.sides = {
+            side: [str(t.committed_usd), str(t.disbursed_usd), t.commitments]
+            for side, t in totals.sides.items()
+        }
+        row.missing = totals.missing
+        row.rate_ids = sorted(totals.rate_ids)
     # One INSERT .. ON CONFLICT UPDATE that leaves ``revision`` as the writers moved it, in
     # country order (the order writers lock rows in). Storing only saves the next reader work:
     # if it fails (a deadlock with a rate write that marks every row), this reader's figures
@@ -109,31 +97,32 @@ def _convert(rows: list[CountryCofinancing], as_of: date) -> None:
         logger.warning("Kept co-financing figures not stored", exc_info=True)
 
 
+def _convert_stale(rows: list[CountryCofinancing], as_of: date) -> int:
+    """Convert those of ``rows`` that no longer hold as of ``as_of``; how many."""
+    stale = [row for row in rows if not row.holds(as_of)]
+    if stale:
+        _convert(stale, as_of)
+    return len(stale)
+
+
 def kept_cofinancing(rows: QuerySet[CountryCofinancing], *, as_of: date) -> CofinancingSplit:
     """The co-financing split of the countries of ``rows`` (already restricted to what the
     reader may see) as of ``as_of``: the same figures as ``cofinancing_totals`` over their
     commitments, from the kept rows, converting again only those that no longer hold."""
     kept = list(rows)
-    stale = [row for row in kept if not row.holds(as_of)]
-    if stale:
-        _convert(stale, as_of)
-    sides = {side: SideTotals() for side in Side.values}
-    rate_ids: set[int] = set()
-    missing = 0
+    _convert_stale(kept, as_of)
+    totals = Totals()
     for row in kept:
         for side, (committed, disbursed, n) in row.sides.items():
-            totals = sides[side]
-            totals.committed_usd += Decimal(committed)
-            totals.disbursed_usd += Decimal(disbursed)
-            totals.commitments += n
-        rate_ids.update(row.rate_ids)
-        missing += row.missing
-    return split_with_rates(sides, rate_ids, missing, as_of=as_of)
+            summed = totals.sides[side]
+            summed.committed_usd += Decimal(committed)
+            summed.disbursed_usd += Decimal(disbursed)
+            summed.commitments += n
+        totals.rate_ids.update(row.rate_ids)
+        totals.missing += row.missing
+    return totals.split(as_of)
 
 
 def refresh(as_of: date) -> int:
     """Convert every country whose kept figures do not hold as of ``as_of``; how many."""
-    stale = [row for row in CountryCofinancing.objects.all() if not row.holds(as_of)]
-    if stale:
-        _convert(stale, as_of)
-    return len(stale)
+    return _convert_stale(list(CountryCofinancing.objects.all()), as_of)

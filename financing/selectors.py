@@ -247,38 +247,62 @@ def totals_rows(
     ]
 
 
+@dataclass
+class Totals:
+    """Co-financing figures being summed: by side, with the rates they used and the number of
+    amounts left out for want of a rate. ``split`` reads the rates used in one query."""
+
+    sides: dict[str, SideTotals] = field(
+        default_factory=lambda: {side: SideTotals() for side in Side.values}
+    )
+    rate_ids: set[int] = field(default_factory=set)
+    missing: int = 0
+
+    def add(self, what: str, side: str, rate_id: int | None, n: int, usd: Any) -> None:
+        """One group of ``totals_rows``: ``n`` amounts, ``usd`` None when no rate applies."""
+        if what == "committed":
+            self.sides[side].commitments += n
+        if usd is None:
+            self.missing += n
+            return
+        if what == "committed":
+            self.sides[side].committed_usd += usd
+        else:
+            self.sides[side].disbursed_usd += usd
+        if rate_id is not None:
+            self.rate_ids.add(rate_id)
+
+    def split(self, as_of: date) -> CofinancingSplit:
+        rates = sorted(
+            ExchangeRate.objects.filter(pk__in=self.rate_ids),
+            key=lambda r: (str(r.currency), r.on),
+        )
+        return CofinancingSplit(
+            as_of=as_of,
+            sides=self.sides,
+            rates_used=rates,
+            missing_rates=[],
+            missing_count=self.missing,
+        )
+
+
+def totals_by_country(firm: QuerySet[Commitment], as_of: date) -> dict[int, Totals]:
+    """The totals of the firm commitments ``firm`` and their disbursements up to ``as_of``,
+    by country (countries with nothing to sum are left out), in one query on PostgreSQL."""
+    totals: dict[int, Totals] = defaultdict(Totals)
+    for what, country, side, rate_id, n, usd in totals_rows(firm, as_of):
+        totals[country].add(what, side, rate_id, n, usd)
+    return totals
+
+
 def cofinancing_totals(commitments: QuerySet[Commitment], *, as_of: date) -> CofinancingSplit:
     """The same split as ``cofinancing_split``, summed by the database in one query (and one
     for the rates used) whatever the number of commitments and disbursements.
 
     ``commitments`` must already be restricted to what the reader may see.
     """
+    totals = Totals()
     firm = commitments.filter(status__in=FIRM_STATUSES).order_by()
-    sides = {side: SideTotals() for side in Side.values}
-    rate_ids: set[int] = set()
-    missing = 0
     for what, _country, side, rate_id, n, usd in totals_rows(firm, as_of):
-        if what == "committed":
-            sides[side].commitments += n
-        if usd is None:
-            missing += n
-            continue
-        if what == "committed":
-            sides[side].committed_usd += usd
-        else:
-            sides[side].disbursed_usd += usd
-        if rate_id is not None:
-            rate_ids.add(rate_id)
-    return split_with_rates(sides, rate_ids, missing, as_of=as_of)
-
-
-def split_with_rates(
-    sides: dict[str, SideTotals], rate_ids: Iterable[int], missing: int, *, as_of: date
-) -> CofinancingSplit:
-    """A split of summed figures, with the rates they used read in one query."""
-    rates = sorted(
-        ExchangeRate.objects.filter(pk__in=set(rate_ids)), key=lambda r: (str(r.currency), r.on)
-    )
-    return CofinancingSplit(
-        as_of=as_of, sides=sides, rates_used=rates, missing_rates=[], missing_count=missing
-    )
+        totals.add(what, side, rate_id, n, usd)
+    return totals.split(as_of)

@@ -13,7 +13,6 @@ simplified once per process; a page then only writes the cached path data out.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django_countries import countries as all_countries
+
+from openai_countries.markup import escape
 
 # 50m keeps small states (Singapore, Bahrain, Malta...) that 110m leaves out; simplified as
 # below, its path data is about 107 KB for the whole world (at 1 decimal and no
@@ -382,11 +383,6 @@ def view_box() -> str:
 
 
 # --- SVG --------------------------------------------------------------------------------------
-
-
-def escape(value: object) -> str:
-    # What django.utils.html.escape does, without its lazy-string wrapper (200 countries).
-    return html.escape(str(value))
 
 
 @lru_cache(maxsize=1)

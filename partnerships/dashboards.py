@@ -382,7 +382,10 @@ def waiting_for_government(scope: Reader) -> dict[str, Any]:
     }
 
 
-def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]:
+def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
+    """The rollups of a dashboard for ``user``. Not cached as such: the page caches them
+    rendered (``dashboard_html``), and pickling two hundred countries' rows into the shared
+    cache cost a cold dashboard more than it ever saved."""
     scope = Scope(user=user, country=country)
     context: dict[str, Any] = {
         "scope_query": scope.query(),
@@ -400,7 +403,7 @@ def _build(user: Any, *, today: date, country: Country | None) -> dict[str, Any]
     return context
 
 
-# Cached rollups. Every write to the program's data moves one version number on (signals in
+# Cached dashboards. Every write to the program's data moves one version number on (signals in
 # partnerships/signals.py; bulk loaders call dashboards_invalidate()), and the version is part
 # of every key: a dashboard is never older than the last write. Readers who see the same
 # countries share an entry; the language is in the key because rollups hold translated text.
@@ -426,13 +429,6 @@ def scope_cache_key(user: Any, kind: str, *parts: object) -> str:
 def _cache_key(user: Any, today: date, country: Country | None) -> str:
     where = country.pk if country is not None else "-"
     return scope_cache_key(user, "dashboard", today.isoformat(), where)
-
-
-def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict[str, Any]:
-    """The rollups of a dashboard for ``user``. Not cached as such: the page caches them
-    rendered (``dashboard_html``), and pickling two hundred countries' rows into the shared
-    cache cost a cold dashboard more than it ever saved."""
-    return _build(user, today=today, country=country)
 
 
 def dashboard_html(

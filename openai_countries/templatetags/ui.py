@@ -7,7 +7,6 @@ figures themselves stay exact (``Decimal``, never float).
 
 from __future__ import annotations
 
-import html
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -19,6 +18,8 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
+
+from openai_countries.markup import escape
 
 register = template.Library()
 
@@ -150,11 +151,6 @@ def _walk(row: Any, steps: tuple[tuple[str, dict[Any, str] | None], ...]) -> Any
         elif callable(value) and not hasattr(value, "all"):
             value = value()
     return value
-
-
-def escape(value: Any) -> str:
-    # What django.utils.html.escape does, without its lazy-string wrapper (400 cells a page).
-    return html.escape(str(value))
 
 
 def _cell(row: Any, column: Any, steps: Any, locale: str) -> str:
