@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -18,6 +19,7 @@ from django.utils import timezone
 from openai_countries.scope import Scope
 from partnerships import dashboards
 from partnerships.models import (
+    Health,
     Milestone,
     Partnership,
     ReportKind,
@@ -25,18 +27,22 @@ from partnerships.models import (
     ReportStatus,
     Stage,
     StageTransition,
+    country_name,
 )
 
 # Changes are listed over this window when a scope has no earlier report.
 FIRST_REPORT_WINDOW = timedelta(days=30)
-# A report stays readable (and lays out in well under a second) however much data its scope
-# holds: tables list the largest commitments, the open requirements due first, the worst risks,
-# and say how many there are in all; the portfolio report summarises sites by country. Its
-# length follows the number of partnerships, not of rows (200 countries hold 50,000
-# commitments); the full lists are the exports. The monthly batch lays out one per country.
-LISTED = 10
+# A status report is a summary of about two pages whatever its scope holds (200 countries hold
+# 50,000 commitments, one country 250): each section gives its totals and the few most urgent
+# rows (the largest commitments, the open requirements due first, the worst risks, the
+# partnerships needing attention), and links to the list behind it, which analysts filter and
+# export as CSV or XLSX. Short reports are also what lets the monthly batch lay out one per
+# country in well under a minute on two worker processes.
+LISTED = 5
 # Each kind of change lists this many, then says how many more there are.
-CHANGES_LISTED = 10
+CHANGES_LISTED = 3
+# Quarters named under the capacity chart (each label is laid out on its own, and costs).
+CHART_LABELS = 6
 
 # How each model's rows reach their partnership, for a partnership report.
 PARTNERSHIP_PATHS: dict[str, str] = {
@@ -65,7 +71,21 @@ class ReportReader:
         return rows
 
     def query(self, **extra: str) -> dict[str, str]:
+        """The list filter for the rows of this report's scope, plus ``extra``."""
+        if self.run.kind == ReportKind.COUNTRY and self.run.country is not None:
+            return {"country": str(self.run.country.code), **extra}
+        if self.run.kind == ReportKind.PARTNERSHIP and self.run.partnership_id is not None:
+            return {"partnership": str(self.run.partnership_id), **extra}
         return dict(extra)
+
+    def list_url(self, name: str, **extra: str) -> str:
+        """The absolute address of the page listing (and exporting) this scope's rows."""
+        from django.conf import settings
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        query = self.query(**extra)
+        return settings.SITE_URL + reverse(name) + (f"?{urlencode(query)}" if query else "")
 
 
 def previous_run(run: ReportRun) -> ReportRun | None:
@@ -146,93 +166,174 @@ def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, A
 
 def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
     from financing.models import Commitment
-    from infrastructure.models import Site, SiteStatus
+    from infrastructure.models import SiteStatus
     from localization.models import LocalizationRequirement, RequirementStatus
     from partnerships.models import Risk
-    from partnerships.selectors import partnership_health
 
     reader = ReportReader(run, scope)
     previous = previous_run(run)
     since = previous.as_of if previous else run.as_of - FIRST_REPORT_WINDOW
-    partnerships = list(
-        reader.rows(Partnership.objects.select_related("lead_country")).prefetch_related(
-            "countries"
-        )
-    )
-    timelines: dict[int, list[StageTransition]] = {}
-    for move in (
-        reader.rows(StageTransition.objects.all()).select_related("by").order_by("at", "pk")
-    ):
-        timelines.setdefault(move.partnership_id, []).append(move)
-    commitments = reader.rows(Commitment.objects.all())
     portfolio = run.kind == ReportKind.PORTFOLIO
-    sites = reader.rows(Site.objects.select_related("country", "partnership"))
-    listed_commitments = commitments.select_related("funder", "country", "partnership").order_by(
-        "-amount", "pk"
-    )[:LISTED]
+    commitments = reader.rows(Commitment.objects.all())
+    closed = (RequirementStatus.LIVE, RequirementStatus.REJECTED)
+    open_statuses = [status for status in RequirementStatus if status not in closed]
     open_requirements = reader.rows(
-        LocalizationRequirement.objects.exclude(
-            status__in=(RequirementStatus.LIVE, RequirementStatus.REJECTED)
-        )
+        LocalizationRequirement.objects.filter(status__in=open_statuses)
     )
+    risks = reader.rows(Risk.objects.all())
+    pipeline = [row for row in dashboards.pipeline(reader) if row["count"]]
+    attention = None
+    if portfolio:
+        attention = dashboards.attention(reader, run.as_of, limit=LISTED)
+        attention["more"] = attention["count"] - len(attention["rows"])
     return {
         "run": run,
         "scope_name": str(run.partnership or run.country or ""),
         "previous": previous,
         "since": since,
         "changes": changes_since(reader, since, run.as_of),
-        "partnerships": [
-            {
-                "partnership": p,
-                "health": partnership_health(p, today=run.as_of),
-                "timeline": timelines.get(p.pk, []),
-            }
-            for p in partnerships
-        ],
-        "pipeline": [row for row in dashboards.pipeline(reader) if row["count"]],
+        # The portfolio's executive summary is the partnerships needing attention (the
+        # dashboard's list); a country's or a partnership's, each of its partnerships' health.
+        "partnerships": [] if portfolio else _partnerships(reader, run.as_of),
+        "attention": attention,
+        "health_labels": dict(Health.choices),
+        "pipeline": pipeline,
+        "pipeline_total": sum(row["count"] for row in pipeline),
         "stage_labels": dict(Stage.choices),
         "site_labels": dict(SiteStatus.choices),
         "cofinancing": dashboards.cofinancing(reader, run.as_of),
-        "capacity": dashboards.capacity(reader),
-        "coverage": dashboards.coverage(reader),
+        "capacity": _capacity(reader),
+        "coverage": _coverage(reader),
         "portfolio": portfolio,
-        "sites": [] if portfolio else list(sites),
-        "sites_by_country": _sites_by_country(sites) if portfolio else [],
-        "commitments": list(listed_commitments),
+        "sites": _sites(reader, portfolio),
+        "commitments": list(
+            commitments.select_related("funder", "partnership").order_by("-amount", "pk")[:LISTED]
+        ),
         "commitment_count": commitments.count(),
-        "requirements": []
-        if portfolio
-        else list(
-            open_requirements.select_related("locale", "country").order_by(
+        "requirements": list(
+            open_requirements.select_related("locale").order_by(
                 F("target_on").asc(nulls_last=True), "pk"
             )[:LISTED]
         ),
         "open_requirement_count": open_requirements.count(),
         "overdue": dashboards.overdue_milestones(reader, run.as_of, limit=LISTED),
         "risks": list(
-            reader.rows(Risk.objects.select_related("partnership")).order_by(
-                "-likelihood", "-impact", "pk"
-            )[:LISTED]
+            risks.select_related("partnership")
+            .annotate(rank=F("likelihood") * F("impact"))
+            .order_by("-rank", "-impact", "pk")[:LISTED]
         ),
+        "risk_count": risks.count(),
+        "links": {
+            "partnerships": reader.list_url("partnerships:partnership-list"),
+            "sites": reader.list_url("infrastructure:site-list"),
+            "commitments": reader.list_url("financing:commitment-list"),
+            "requirements": reader.list_url(
+                "localization:requirement-list", status__in=",".join(open_statuses)
+            ),
+            "milestones": reader.list_url("partnerships:milestone-list", overdue="true"),
+            "risks": reader.list_url("partnerships:risk-list"),
+        },
         "generated_at": timezone.now(),
-        "with_contents": run.kind == ReportKind.PORTFOLIO,
+        "with_contents": portfolio,
     }
 
 
-def _sites_by_country(sites: QuerySet[Any]) -> list[dict[str, Any]]:
+def _partnerships(reader: ReportReader, as_of: date) -> list[dict[str, Any]]:
+    """Each partnership of a country or partnership report: its health and stage timeline."""
+    from partnerships.selectors import partnership_health
+
+    partnerships = reader.rows(Partnership.objects.select_related("lead_country"))
+    timelines: dict[int, list[StageTransition]] = {}
+    for move in (
+        reader.rows(StageTransition.objects.all()).select_related("by").order_by("at", "pk")
+    ):
+        timelines.setdefault(move.partnership_id, []).append(move)
+    return [
+        {
+            "partnership": p,
+            "health": partnership_health(p, today=as_of),
+            "timeline": timelines.get(p.pk, []),
+        }
+        for p in partnerships.prefetch_related("countries")
+    ]
+
+
+def _sites(reader: ReportReader, portfolio: bool) -> dict[str, Any]:
+    """Sites by status with their planned MW, and the largest few: sites of a country or a
+    partnership, countries of the portfolio."""
     from django.db.models import Count, Sum
 
-    from partnerships.models import country_name
+    from infrastructure.models import Site, SiteStatus
 
-    rows = (
-        sites.order_by()
-        .values("country__code")
-        .annotate(n=Count("pk"), planned=Sum("planned_capacity_mw"))
-    )
-    return sorted(
-        (
-            {"country": country_name(r["country__code"]), "sites": r["n"], "mw": r["planned"]}
-            for r in rows
+    sites = reader.rows(Site.objects.all()).order_by()
+    by_status = {
+        status: (n, mw)
+        for status, n, mw in sites.values_list("status").annotate(
+            n=Count("pk"), mw=Sum("planned_capacity_mw")
+        )
+    }
+    summary: dict[str, Any] = {
+        "count": sum(n for n, _mw in by_status.values()),
+        "planned_mw": sum(
+            (mw or 0 for status, (_n, mw) in by_status.items() if status != SiteStatus.CANCELLED),
+            Decimal(0),
         ),
-        key=lambda row: str(row["country"]),
-    )
+        "by_status": [
+            {"label": label, "count": by_status[status][0], "mw": by_status[status][1]}
+            for status, label in SiteStatus.choices
+            if status in by_status
+        ],
+    }
+    if portfolio:
+        countries = (
+            sites.values("country__code")
+            .annotate(n=Count("pk"), mw=Sum("planned_capacity_mw"))
+            .order_by("-mw", "country__code")
+        )
+        summary["country_count"] = sites.values("country").distinct().count()
+        summary["countries"] = [
+            {"country": country_name(str(r["country__code"])), "sites": r["n"], "mw": r["mw"]}
+            for r in countries[:LISTED]
+        ]
+    else:
+        summary["rows"] = list(
+            sites.select_related("country").order_by("-planned_capacity_mw", "pk")[:LISTED]
+        )
+    return summary
+
+
+def _capacity(reader: ReportReader) -> dict[str, Any]:
+    """The dashboards' capacity chart, with at most CHART_LABELS quarters named on a page."""
+    capacity = dashboards.capacity(reader)
+    every = max(1, -(-len(capacity["bars"]) // CHART_LABELS))
+    for n, bar in enumerate(capacity["bars"]):
+        bar["label_every"] = n % every == 0
+    return capacity
+
+
+def _coverage(reader: ReportReader) -> dict[str, Any]:
+    """The dashboards' country x service domain matrix; past LISTED countries, the countries
+    with the most requirements not yet live, and a row of totals."""
+    coverage = dashboards.coverage(reader)
+    rows = coverage["rows"]
+    totals = [
+        {
+            "live": sum(row["cells"][n]["live"] for row in rows),
+            "total": sum(row["cells"][n]["total"] for row in rows),
+        }
+        for n in range(len(coverage["domains"]))
+    ]
+    if len(rows) > LISTED:
+
+        def not_live(row: dict[str, Any]) -> int:
+            return sum(cell["total"] - cell["live"] for cell in row["cells"])
+
+        rows = sorted(rows, key=lambda row: (-not_live(row), row["name"]))[:LISTED]
+    return {
+        **coverage,
+        "live": sum(cell["live"] for cell in totals),
+        "total": sum(cell["total"] for cell in totals),
+        "rows": rows,
+        "country_count": len(coverage["rows"]),
+        "totals": totals if len(coverage["rows"]) > 1 else None,
+    }

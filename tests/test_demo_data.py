@@ -159,6 +159,12 @@ def test_scale_generator_makes_the_asked_for_sizes(demo: str) -> None:
     for commitment in commitments.filter(status="disbursing")[:20]:
         total = sum(d.amount for d in commitment.disbursements.all())
         assert commitment.disbursed == total <= commitment.amount.amount
+    # every currency the ledger uses has a rate: no government funding is left out of USD
+    from financing.models import ExchangeRate
+
+    used = set(commitments.values_list("amount_currency", flat=True))
+    rated = set(ExchangeRate.objects.values_list("currency", flat=True)) | {"USD"}
+    assert used - {"USD"} and used <= rated
     # deterministic: the same seed picks the same countries; a re-run adds nothing
     codes = sorted(generated.values_list("code", flat=True))
     assert "0 new countries" in load("--scale", "4", "--seed", "7")

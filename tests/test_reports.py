@@ -379,3 +379,48 @@ def test_a_run_that_keeps_killing_its_worker_is_given_up(manager: Any, ae: Any) 
     assert report_run_render(run_id=run.pk) == "failed"
     run.refresh_from_db()
     assert run.status == "failed" and "Gave up" in run.error and not run.file
+
+
+def test_a_report_is_a_summary_whatever_its_scope_holds(manager: Any, ae: Any) -> None:
+    """Each section lists its few most urgent rows and how many there are, and links to the list
+    of the report's scope (filtered, exportable); the portfolio shows the partnerships needing
+    attention and the coverage of the countries with the most work left, with totals."""
+    from openai_countries.scope import Scope
+    from partnerships.report_content import LISTED, report_content
+
+    gulf = f.PartnershipFactory.create(lead_country=ae, code="AE-GULF")
+    for n in range(LISTED + 3):
+        f.SiteFactory.create(partnership=gulf, name=f"Site {n:02d}", planned_capacity_mw=10 + n)
+        f.RiskFactory.create(partnership=gulf, likelihood=1 + n % 5, impact=5 - n % 3)
+    countries = [f.country(code) for code in ("NO", "FR", "ES", "KE", "IN", "AR", "CL", "MA")]
+    for n, member in enumerate(countries):
+        elsewhere = f.PartnershipFactory.create(lead_country=member)
+        f.RequirementFactory.create_batch(n + 1, partnership=elsewhere)
+    run = f.ReportRunFactory.create(kind="country", country=ae, as_of=AS_OF)
+
+    content = report_content(run, Scope.system("test"))
+    sites = content["sites"]
+    assert sites["count"] == LISTED + 3 and len(sites["rows"]) == LISTED
+    assert [s.name for s in sites["rows"]][:2] == [
+        f"Site {LISTED + 2:02d}",
+        f"Site {LISTED + 1:02d}",
+    ]
+    assert content["risk_count"] == LISTED + 3
+    scores = [r.likelihood * r.impact for r in content["risks"]]
+    assert len(scores) == LISTED and scores == sorted(scores, reverse=True)
+    assert content["links"]["sites"] == "http://127.0.0.1:8000/sites/?country=AE"
+    assert (
+        "country=AE" in content["links"]["requirements"]
+        and "status__in=" in (content["links"]["requirements"])
+    )
+
+    portfolio = report_content(
+        f.ReportRunFactory.create(kind="portfolio", country=None, as_of=AS_OF),
+        Scope.system("test"),
+    )
+    coverage = portfolio["coverage"]
+    assert coverage["country_count"] == len(countries) and len(coverage["rows"]) == LISTED
+    assert coverage["rows"][0]["code"] == "MA"  # the most requirements open
+    assert coverage["total"] == sum(range(1, len(countries) + 1))
+    assert portfolio["partnerships"] == [] and portfolio["attention"] is not None
+    assert portfolio["links"]["sites"] == "http://127.0.0.1:8000/sites/"

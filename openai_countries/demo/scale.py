@@ -20,7 +20,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from djmoney.money import Money
 
-from financing.models import Commitment, CommitmentStatus, Disbursement, Instrument, Side
+from financing.models import (
+    Commitment,
+    CommitmentStatus,
+    Disbursement,
+    ExchangeRate,
+    Instrument,
+    Side,
+)
 from infrastructure.models import SITE_PATH, Permit, PermitType, Site, SitePhase, SiteStatus
 from localization.models import (
     Locale,
@@ -30,6 +37,7 @@ from localization.models import (
     ServiceDomain,
 )
 from localization.services import locale_get_or_create
+from openai_countries.demo import program
 from openai_countries.models import Provenance
 from partnerships.models import (
     STAGE_PATH,
@@ -55,6 +63,8 @@ _COUNTRIES_PER_CHUNK = 10
 _BATCH = 5000
 _START = datetime.date(2025, 1, 1)
 _SIDES = (Side.COMPANY, Side.GOVERNMENT, Side.GOVERNMENT, Side.OTHER)
+# Each local currency gets an illustrative USD rate on these days, unless it has one already.
+_RATE_DAYS = (_START, datetime.date(2026, 1, 1))
 
 
 @dataclass
@@ -102,6 +112,27 @@ class _Generator:
             self.locales["en"] = locale_get_or_create(tag="en")
         return self.locales["en"]
 
+    def rates(self, chosen: list[Country]) -> None:
+        """An illustrative rate for each local currency of ``chosen`` that has none: without
+        one, a country's government funding would be left out of every USD figure."""
+        currencies = {c.currency for c in chosen if c.currency and c.currency != "USD"}
+        known = set(
+            ExchangeRate.objects.filter(currency__in=currencies).values_list("currency", flat=True)
+        )
+        rates = []
+        for currency in sorted(currencies - known):
+            rng = random.Random(f"{self.seed}:rate:{currency}")  # noqa: S311 - benchmark data
+            usd = Decimal(10 ** rng.uniform(-4.5, 0.5))
+            for n, on in enumerate(_RATE_DAYS):
+                drift = Decimal(1 + rng.uniform(-0.08, 0.08)) if n else Decimal(1)
+                rate = (usd * drift).quantize(Decimal("0.0000001"))
+                rates.append(
+                    ExchangeRate(
+                        currency=currency, on=on, rate_to_usd=rate, source=program.RATE_SOURCE
+                    )
+                )
+        ExchangeRate.objects.bulk_create(rates)
+
     def rng(self, country: Country) -> random.Random:
         """One stream per country: its data depends on the seed alone, not on what came before."""
         return random.Random(f"{self.seed}:{country.iso2}")  # noqa: S311 - benchmark data
@@ -109,6 +140,7 @@ class _Generator:
     def chunk(self, chosen: list[Country]) -> ScaleReport:
         report = ScaleReport(countries=len(chosen))
         rngs = {c.pk: self.rng(c) for c in chosen}
+        self.rates(chosen)
         Organisation.objects.bulk_create(
             [
                 Organisation(
