@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.utils import timezone
 
 from openai_countries.scope import Scope
@@ -103,6 +103,12 @@ def previous_run(run: ReportRun) -> ReportRun | None:
     )
 
 
+def first(queryset: QuerySet[Any], n: int) -> tuple[list[Any], int]:
+    """The first ``n`` rows of ``queryset`` and how many it holds, in one query."""
+    rows = list(queryset.annotate(listed_of=Window(Count("*")))[:n])
+    return rows, rows[0].listed_of if rows else 0
+
+
 def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, Any]:
     """Stage moves, new commitments and disbursements, sites that advanced, requirements that
     went live and milestones that slipped in (since, until]."""
@@ -114,9 +120,8 @@ def changes_since(reader: ReportReader, since: date, until: date) -> dict[str, A
         return queryset.filter(at__date__gt=since, at__date__lte=until).exclude(from_status="")
 
     def listed(queryset: QuerySet[Any]) -> dict[str, Any]:
-        rows = list(queryset[: CHANGES_LISTED + 1])
-        more = queryset.count() - CHANGES_LISTED if len(rows) > CHANGES_LISTED else 0
-        return {"rows": rows[:CHANGES_LISTED], "more": more}
+        rows, total = first(queryset, CHANGES_LISTED)
+        return {"rows": rows, "more": total - len(rows)}
 
     return {
         "stage_moves": listed(
@@ -174,13 +179,27 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
     previous = previous_run(run)
     since = previous.as_of if previous else run.as_of - FIRST_REPORT_WINDOW
     portfolio = run.kind == ReportKind.PORTFOLIO
-    commitments = reader.rows(Commitment.objects.all())
     closed = (RequirementStatus.LIVE, RequirementStatus.REJECTED)
     open_statuses = [status for status in RequirementStatus if status not in closed]
-    open_requirements = reader.rows(
-        LocalizationRequirement.objects.filter(status__in=open_statuses)
+    largest_commitments, commitment_count = first(
+        reader.rows(Commitment.objects.all())
+        .select_related("funder", "partnership")
+        .order_by("-amount", "pk"),
+        LISTED,
     )
-    risks = reader.rows(Risk.objects.all())
+    requirements, open_requirement_count = first(
+        reader.rows(LocalizationRequirement.objects.filter(status__in=open_statuses))
+        .select_related("locale")
+        .order_by(F("target_on").asc(nulls_last=True), "pk"),
+        LISTED,
+    )
+    worst_risks, risk_count = first(
+        reader.rows(Risk.objects.all())
+        .select_related("partnership")
+        .annotate(rank=F("likelihood") * F("impact"))
+        .order_by("-rank", "-impact", "pk"),
+        LISTED,
+    )
     pipeline = [row for row in dashboards.pipeline(reader) if row["count"]]
     attention = None
     if portfolio:
@@ -206,23 +225,13 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
         "coverage": _coverage(reader),
         "portfolio": portfolio,
         "sites": _sites(reader, portfolio),
-        "commitments": list(
-            commitments.select_related("funder", "partnership").order_by("-amount", "pk")[:LISTED]
-        ),
-        "commitment_count": commitments.count(),
-        "requirements": list(
-            open_requirements.select_related("locale").order_by(
-                F("target_on").asc(nulls_last=True), "pk"
-            )[:LISTED]
-        ),
-        "open_requirement_count": open_requirements.count(),
+        "commitments": largest_commitments,
+        "commitment_count": commitment_count,
+        "requirements": requirements,
+        "open_requirement_count": open_requirement_count,
         "overdue": dashboards.overdue_milestones(reader, run.as_of, limit=LISTED),
-        "risks": list(
-            risks.select_related("partnership")
-            .annotate(rank=F("likelihood") * F("impact"))
-            .order_by("-rank", "-impact", "pk")[:LISTED]
-        ),
-        "risk_count": risks.count(),
+        "risks": worst_risks,
+        "risk_count": risk_count,
         "links": {
             "partnerships": reader.list_url("partnerships:partnership-list"),
             "sites": reader.list_url("infrastructure:site-list"),
