@@ -7,3 +7,6 @@ class InfrastructureConfig(AppConfig):
 
     name = "infrastructure"
     verbose_name = _("Infrastructure")
+
+    def ready(self) -> None:
+        from infrastructure import signals  # noqa: F401  (registers the receivers)

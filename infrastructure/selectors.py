@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,7 +17,7 @@ class QuarterCapacity:
     energized_mw: Decimal  # cumulative MW energized by then (by actual ready dates)
 
 
-def _quarter(day: date) -> str:
+def quarter_of(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
@@ -30,11 +30,18 @@ def capacity_timeline(phases: Iterable[SitePhase]) -> list[QuarterCapacity]:
     energized: dict[str, Decimal] = {}
     for phase in phases:
         if phase.planned_ready_on:
-            key = _quarter(phase.planned_ready_on)
+            key = quarter_of(phase.planned_ready_on)
             planned[key] = planned.get(key, Decimal(0)) + phase.planned_mw
         if phase.actual_ready_on and phase.energized_mw:
-            key = _quarter(phase.actual_ready_on)
+            key = quarter_of(phase.actual_ready_on)
             energized[key] = energized.get(key, Decimal(0)) + phase.energized_mw
+    return capacity_by_quarter(planned, energized)
+
+
+def capacity_by_quarter(
+    planned: Mapping[str, Decimal], energized: Mapping[str, Decimal]
+) -> list[QuarterCapacity]:
+    """The cumulative timeline of MW planned and energized in each quarter ("2026-Q3")."""
     timeline, total_planned, total_energized = [], Decimal(0), Decimal(0)
     for quarter in sorted(planned.keys() | energized.keys()):
         total_planned += planned.get(quarter, Decimal(0))

@@ -7,3 +7,6 @@ class LocalizationConfig(AppConfig):
 
     name = "localization"
     verbose_name = _("Localization")
+
+    def ready(self) -> None:
+        from localization import signals  # noqa: F401  (registers the receivers)

@@ -160,28 +160,44 @@ def cofinancing(scope: Reader, today: date, *, kept: bool = False) -> dict[str, 
     return {"split": split, "sides": sides, "height": 20 + 46 * len(sides)}
 
 
-def capacity(scope: Reader) -> dict[str, Any]:
+def capacity(scope: Reader, *, kept: bool = False) -> dict[str, Any]:
+    """MW planned and energized by quarter, cumulative; ``kept``: summed from the figures kept
+    per country (dashboards; a report may read a partnership's phases alone)."""
     from infrastructure.models import SitePhase
-    from infrastructure.selectors import capacity_timeline
+    from infrastructure.selectors import capacity_by_quarter, quarter_of
 
-    phases = scope.rows(SitePhase.objects.all()).order_by()
-    # Summed per quarter in the database; capacity_timeline then only accumulates.
-    planned = (
-        phases.filter(planned_ready_on__isnull=False)
-        .annotate(quarter=TruncQuarter("planned_ready_on"))
-        .values_list("quarter")
-        .annotate(mw=Sum("planned_mw"))
-    )
-    energized = (
-        phases.filter(actual_ready_on__isnull=False, energized_mw__gt=0)
-        .annotate(quarter=TruncQuarter("actual_ready_on"))
-        .values_list("quarter")
-        .annotate(mw=Sum("energized_mw"))
-    )
-    timeline = capacity_timeline(
-        [SitePhase(planned_mw=mw, energized_mw=0, planned_ready_on=day) for day, mw in planned]
-        + [SitePhase(planned_mw=0, energized_mw=mw, actual_ready_on=day) for day, mw in energized]
-    )
+    planned: dict[str, Decimal] = {}
+    energized: dict[str, Decimal] = {}
+    if kept:
+        from partnerships.models import CountryFigures
+        from partnerships.rollups import CAPACITY, kept_figures
+
+        for _pk, _code, sides in kept_figures(scope.rows(CountryFigures.objects.all()), CAPACITY):
+            for sums, side in ((planned, "planned"), (energized, "energized")):
+                for quarter, mw in sides.get(side, {}).items():
+                    sums[quarter] = sums.get(quarter, Decimal(0)) + Decimal(mw)
+    else:
+        phases = scope.rows(SitePhase.objects.all()).order_by()
+        # Summed per quarter in the database, then only accumulated.
+        for sums, groups in (
+            (
+                planned,
+                phases.filter(planned_ready_on__isnull=False)
+                .annotate(quarter=TruncQuarter("planned_ready_on"))
+                .values_list("quarter")
+                .annotate(mw=Sum("planned_mw")),
+            ),
+            (
+                energized,
+                phases.filter(actual_ready_on__isnull=False, energized_mw__gt=0)
+                .annotate(quarter=TruncQuarter("actual_ready_on"))
+                .values_list("quarter")
+                .annotate(mw=Sum("energized_mw")),
+            ),
+        ):
+            for day, mw in groups:
+                sums[quarter_of(day)] = sums.get(quarter_of(day), Decimal(0)) + mw
+    timeline = capacity_by_quarter(planned, energized)
     peak = max([q.planned_mw for q in timeline] + [q.energized_mw for q in timeline] + [Decimal(1)])
     step = max(8, min(40, (CHART_WIDTH - 60) // max(len(timeline), 1)))
     bars = [
@@ -224,55 +240,62 @@ def _level(count: int, oldest: date | None, today: date) -> str:
     return str(Health.OFF_TRACK if late else Health.AT_RISK)
 
 
-def attention(scope: Reader, today: date, limit: int = 10) -> dict[str, Any]:
+# Each signal's reason, in the order of ``partnerships.rollups.Signals``.
+SIGNAL_REASONS = (
+    gettext_noop("%(n)d milestone(s) overdue"),
+    gettext_noop("%(n)d site phase(s) late"),
+    gettext_noop("%(n)d requirement(s) past target"),
+)
+
+
+def attention(scope: Reader, today: date, limit: int = 10, *, kept: bool = False) -> dict[str, Any]:
     """Partnerships at risk or off track, by the schedule, infrastructure and localization
     signals of their health (the same thresholds), or by a manager's override. Capital needs
     each partnership's rates, so it shows on the partnership's own page.
 
-    Each signal is one grouped query over the late rows, and only the partnerships shown get
-    their reasons written out (translated)."""
+    ``kept``: the signals kept per partnership (``partnerships.rollups``; one query when they
+    hold), else each signal is one grouped query over the late rows. Only the partnerships shown
+    get their reasons written out (translated)."""
+    from partnerships.rollups import Signals, kept_signals
+
     active = scope.rows(Partnership.objects.exclude(stage=Stage.CANCELLED))
-    in_scope = active.values("pk")
-    signals = [
-        (
+    fields = ("pk", "code", "title", "health_override", "health_override_reason")
+    read: list[tuple[Any, Signals]]
+    if kept:
+        read = kept_signals(active, today)
+    else:
+        in_scope = active.values("pk")
+        found = [
             _signals(_late_milestone_partnerships(today).filter(partnership__in=in_scope)),
-            gettext_noop("%(n)d milestone(s) overdue"),
-        ),
-        (
             _signals(_late_phase_partnerships(today).filter(site__partnership__in=in_scope)),
-            gettext_noop("%(n)d site phase(s) late"),
-        ),
-        (
             _signals(_late_requirement_partnerships(today).filter(partnership__in=in_scope)),
-            gettext_noop("%(n)d requirement(s) past target"),
-        ),
-    ]
-    flagged = set().union(*(found for found, _message in signals))
+        ]
+        # Every active partnership in scope, filtered here: a list of the flagged ids in the
+        # query cost more to send and plan than the rows it saved.
+        read = [
+            (row, Signals(*(signal.get(row[0]) for signal in found)))
+            for row in active.order_by().values_list(*fields)
+        ]
     overridden = (Health.AT_RISK, Health.OFF_TRACK)
     levelled = []
-    # Every active partnership in scope, filtered here: a list of the flagged ids in the query
-    # cost more to send and plan than the rows it saved.
-    fields = ("pk", "code", "title", "health_override", "health_override_reason")
-    for partnership in active.only(*fields):
-        if partnership.pk not in flagged and partnership.health_override not in overridden:
+    for row, signals in read:
+        override = row[3]
+        if not any(signals) and override not in overridden:
             continue
-        levels = [
-            _level(*found[partnership.pk], today)
-            for found, _message in signals
-            if partnership.pk in found
-        ]
+        levels = [_level(*signal, today) for signal in signals if signal is not None]
         level = max(levels, key=_SEVERITY.__getitem__, default=str(Health.ON_TRACK))
-        if partnership.health_override:
-            level = partnership.health_override
+        if override:
+            level = override
         if level != Health.ON_TRACK:
-            levelled.append((partnership, level))
-    levelled.sort(key=lambda pair: (pair[1] != Health.OFF_TRACK, pair[0].code))
+            levelled.append((row, signals, level))
+    levelled.sort(key=lambda found: (found[2] != Health.OFF_TRACK, found[0][1]))
     rows = []
-    for partnership, level in levelled[:limit]:
+    for row, signals, level in levelled[:limit]:
+        partnership = Partnership(**dict(zip(("id", *fields[1:]), row, strict=True)))
         reasons = [
-            _(message) % {"n": found[partnership.pk][0]}
-            for found, message in signals
-            if partnership.pk in found
+            _(message) % {"n": signal[0]}
+            for signal, message in zip(signals, SIGNAL_REASONS, strict=True)
+            if signal is not None
         ]
         if partnership.health_override:
             reasons.append(
@@ -317,31 +340,48 @@ def _late_requirement_partnerships(today: date) -> Any:
     )
 
 
-def _signals(groups: Any) -> dict[int, tuple[int, date | None]]:
+def _signals(groups: Any) -> dict[int, tuple[int, date]]:
     """(partnership, count, oldest date) groups, by partnership."""
     return {pk: (n, oldest) for pk, n, oldest in groups}
 
 
-def coverage(scope: Reader) -> dict[str, Any]:
-    """Country x service domain: requirements live out of all requirements (one grouped query
-    and the countries' codes; the dashboard links each cell to its list by code and domain)."""
+def coverage(scope: Reader, *, kept: bool = False) -> dict[str, Any]:
+    """Country x service domain: requirements live out of all requirements (the dashboard links
+    each cell to its list by code and domain). ``kept``: from the figures kept per country
+    (dashboards; a report may read a partnership's requirements alone), else one grouped query
+    and the countries' codes."""
     from localization.models import LocalizationRequirement, RequirementStatus, ServiceDomain
 
-    counts = (
-        scope.rows(LocalizationRequirement.objects.all())
-        .order_by()
-        .values_list("country", "service_domain")
-        # Counted on indexed columns, not the id: read from the coverage index alone.
-        .annotate(total=Count("*"), live=Count("status", filter=Q(status=RequirementStatus.LIVE)))
-    )
-    cells: dict[tuple[int, str], dict[str, int]] = {
-        (country, domain): {"live": live, "total": total} for country, domain, total, live in counts
-    }
-    codes = dict(
-        Country.objects.filter(pk__in={country for country, _domain in cells}).values_list(
-            "pk", "code"
+    cells: dict[tuple[int, str], dict[str, int]] = {}
+    if kept:
+        from partnerships.models import CountryFigures
+        from partnerships.rollups import COVERAGE, kept_figures
+
+        codes = {}
+        for pk, code, domains in kept_figures(scope.rows(CountryFigures.objects.all()), COVERAGE):
+            if domains:
+                codes[pk] = code
+            for domain, (live, total) in domains.items():
+                cells[pk, domain] = {"live": live, "total": total}
+    else:
+        counts = (
+            scope.rows(LocalizationRequirement.objects.all())
+            .order_by()
+            .values_list("country", "service_domain")
+            # Counted on indexed columns, not the id: read from the coverage index alone.
+            .annotate(
+                total=Count("*"), live=Count("status", filter=Q(status=RequirementStatus.LIVE))
+            )
         )
-    )
+        cells = {
+            (country, domain): {"live": live, "total": total}
+            for country, domain, total, live in counts
+        }
+        codes = dict(
+            Country.objects.filter(pk__in={country for country, _domain in cells}).values_list(
+                "pk", "code"
+            )
+        )
     names = {pk: country_name(str(code)) for pk, code in codes.items()}
     domains = [{"value": str(d.value), "label": str(d.label)} for d in ServiceDomain]
     empty = {"live": 0, "total": 0}
@@ -392,10 +432,10 @@ def dashboard(user: Any, *, today: date, country: Country | None = None) -> dict
         "pipeline": pipeline(scope),
         "map_countries": map_countries(scope),
         "cofinancing": cofinancing(scope, today, kept=True),
-        "capacity": capacity(scope),
+        "capacity": capacity(scope, kept=True),
         "overdue": overdue_milestones(scope, today),
-        "attention": attention(scope, today),
-        "coverage": coverage(scope),
+        "attention": attention(scope, today, kept=True),
+        "coverage": coverage(scope, kept=True),
         "today": today,
     }
     if country is not None:

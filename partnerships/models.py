@@ -987,3 +987,77 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_kind_display()} {self.country or ''}".strip()
+
+
+class CountryFigures(models.Model):
+    """One country's dashboard figures that no calendar day changes, kept so that a dashboard
+    sums a row per country instead of counting 20,000 requirements and grouping every site
+    phase by quarter (``partnerships/rollups.py`` keeps them): localization coverage by
+    service domain and data-center capacity by quarter.
+
+    A write to the country's requirements moves ``coverage_revision`` on, to its site phases
+    ``capacity_revision``, in the writer's transaction; each kind of figure holds while its
+    ``*_computed`` is its revision.
+    """
+
+    country_lookup = "country"
+
+    country = models.OneToOneField(
+        Country, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    coverage_revision = models.PositiveBigIntegerField(default=0)
+    coverage_computed = models.PositiveBigIntegerField(null=True, blank=True)
+    # {service domain: [requirements live, all requirements]}
+    coverage = models.JSONField(default=dict)
+    capacity_revision = models.PositiveBigIntegerField(default=0)
+    capacity_computed = models.PositiveBigIntegerField(null=True, blank=True)
+    # {"planned": {quarter ("2026-Q3"): MW planned ready in it}, "energized": {...}}, as decimal
+    # strings; a quarter is listed on a side when a phase's date on that side falls in it.
+    capacity = models.JSONField(default=dict)
+
+    objects = CountryScopedManager()
+
+    class Meta:
+        verbose_name = _("country dashboard figures")
+        verbose_name_plural = _("country dashboard figures")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.country_id}: coverage {self.coverage_computed}, "
+            f"capacity {self.capacity_computed}"
+        )
+
+
+class PartnershipSignals(models.Model):
+    """One partnership's late rows, kept for the attention list: how many milestones, site
+    phases and requirements are past their date as of ``as_of``, and the oldest date of each
+    (``partnerships/rollups.py`` keeps them). A write to any of them moves ``revision`` on in
+    the writer's transaction; the figures hold while ``computed_revision`` is that revision
+    and the day asked for lies in ``[as_of, valid_until)``: ``valid_until`` is the day after the
+    first date on or after ``as_of`` at which an open row falls due.
+    """
+
+    country_lookup = "partnership__countries"
+
+    partnership = models.OneToOneField(
+        Partnership, on_delete=models.CASCADE, primary_key=True, related_name="kept_signals"
+    )
+    revision = models.PositiveBigIntegerField(default=0)
+    computed_revision = models.PositiveBigIntegerField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    milestones_late = models.PositiveIntegerField(default=0)
+    milestones_oldest = models.DateField(null=True, blank=True)
+    phases_late = models.PositiveIntegerField(default=0)
+    phases_oldest = models.DateField(null=True, blank=True)
+    requirements_late = models.PositiveIntegerField(default=0)
+    requirements_oldest = models.DateField(null=True, blank=True)
+
+    objects = CountryScopedManager()
+
+    class Meta:
+        verbose_name = _("partnership attention signals")
+        verbose_name_plural = _("partnership attention signals")
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id} as of {self.as_of} (revision {self.computed_revision})"

@@ -95,3 +95,14 @@ def invalidate_access(sender: Any, **kwargs: Any) -> None:
         from partnerships.access import access_invalidate
 
         access_invalidate()
+
+
+@receiver(post_save, sender="partnerships.Milestone")
+@receiver(post_delete, sender="partnerships.Milestone")
+def milestone_written(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A milestone write leaves its partnership's kept attention signals stale, in the same
+    transaction (``partnerships/rollups.py``)."""
+    from partnerships.rollups import deleted_with_partnership, mark_signals_stale
+
+    if not deleted_with_partnership(kwargs):
+        mark_signals_stale([instance.partnership_id])

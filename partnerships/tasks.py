@@ -60,3 +60,12 @@ def notify_report_ready(run_id: int) -> int:
     from partnerships.reports import report_run_notify
 
     return report_run_notify(run_id=run_id)
+
+
+@shared_task
+def refresh_kept_figures() -> int:
+    """Beat calls this just after midnight: the attention signals that a new day makes late
+    (and any figure a write left stale) are computed before the first dashboard asks."""
+    from partnerships.rollups import refresh_figures, refresh_signals
+
+    return refresh_figures() + refresh_signals(timezone.localdate())

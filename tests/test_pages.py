@@ -293,8 +293,10 @@ def test_dashboards_cost_the_same_queries_whatever_the_data(
         "partnership-detail": reverse("partnerships:partnership-detail", args=[first.pk]),
     }[route]
     client.get(url)  # the reader's access snapshot is cached from then on, on both sides
-    f.SiteFactory.create(partnership=first)  # both looks come after a write: no cached rollups
-    # ... and after a ledger write: both convert the country's kept co-financing figures again.
+    # Both looks come after the same kinds of writes: no cached rollups, and every kept figure
+    # (co-financing, coverage, capacity, attention signals) of the country computed again.
+    _program_in(ae)
+    f.SiteFactory.create(partnership=first)
     f.CommitmentFactory.create(partnership=first, status="committed")
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200

@@ -347,9 +347,11 @@ def generate(*, countries: int, seed: int) -> ScaleReport:
             report.add(generator.chunk(chosen[start : start + _COUNTRIES_PER_CHUNK]))
     # bulk_create sends no signals: say so to the dashboard cache and kept figures ourselves.
     from financing.rollups import mark_all_stale
+    from partnerships import rollups
     from partnerships.dashboards import dashboards_invalidate
 
     mark_all_stale()
+    rollups.mark_all_stale()
     dashboards_invalidate()
     if report.countries and connection.vendor == "postgresql":
         # Fresh statistics, or the planner keeps estimating the tables as they were before
