@@ -23,7 +23,7 @@ def test_every_string_is_translated(path: Path) -> None:
     for message in catalogue:
         if not message.id:
             continue  # the header
-        source = message.id if isinstance(message.id, str) else message.id[-1]
+        source = str(message.id if isinstance(message.id, str) else message.id[-1])
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(forms):
             missing.append(source)
