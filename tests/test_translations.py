@@ -24,7 +24,8 @@ def test_every_string_is_translated(path: Path) -> None:
         if not message.id:
             continue  # the header
         source = str(message.id if isinstance(message.id, str) else message.id[-1])
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        string = message.string
+        forms = [str(form) for form in (string if isinstance(string, tuple) else (string,))]
         if not all(forms):
             missing.append(source)
         if message.fuzzy:
