@@ -274,7 +274,10 @@ class Totals:
 
     def split(self, as_of: date) -> CofinancingSplit:
         rates = sorted(
-            ExchangeRate.objects.filter(pk__in=self.rate_ids),
+            # Without the timestamps: a portfolio uses a rate or two of every currency.
+            ExchangeRate.objects.filter(pk__in=self.rate_ids).only(
+                "currency", "on", "rate_to_usd", "source"
+            ),
             key=lambda r: (str(r.currency), r.on),
         )
         return CofinancingSplit(

@@ -684,3 +684,27 @@ def test_a_dashboard_assembled_from_its_cached_shell_is_the_rendered_page(
     french = amira.get(url).content.decode()
     assert '<html lang="fr"' in french
     assert ("<title>Émirats arabes unis · " in french) == (route == "country-dashboard")
+
+
+def test_the_portfolio_folds_a_long_list_of_rates_used_and_escapes_their_sources(
+    ae: Country, manager: Any
+) -> None:
+    """Two hundred countries' figures use a rate or two of every currency: past six, the rates
+    used are named by number under a disclosure; each is shown with its day and source."""
+    partnership = partnership_in(ae)
+    currencies = ["AED", "EUR", "GBP", "INR", "KES", "NOK", "MAD"]
+    for code in currencies:
+        f.ExchangeRateFactory.create(
+            currency=code, on=datetime.date(2025, 1, 1), source="<b>Central bank</b>"
+        )
+        f.CommitmentFactory.create(
+            partnership=partnership,
+            amount=Money(1000, code),
+            status="committed",
+            committed_on=datetime.date(2025, 6, 1),
+        )
+    page = signed_in(manager).get(reverse("portfolio")).content.decode()
+    rates = page.split("Rates used:")[1].split("</p>")[0]
+    assert "<summary>7 rates, 7 currencies</summary>" in rates
+    assert rates.count("&lt;b&gt;Central bank&lt;/b&gt;") == 7 and "<b>Central" not in rates
+    assert "AED 0.2723 (Jan 1, 2025, " in rates

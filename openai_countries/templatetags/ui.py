@@ -360,6 +360,26 @@ def capacity_rows(capacity: dict[str, Any]) -> str:
     )
 
 
+@register.simple_tag
+def rates_used(rates: Any) -> str:
+    """The exchange rates a figure used, escaped: 'AED 0.272300 (Jan 1, 2025, source); ...'. A
+    portfolio's figures use a rate or two of every currency of two hundred countries."""
+    locale = _locale()
+    return SafeString(
+        "; ".join(
+            f"{escape(rate.currency)} {escape(number_in(rate.rate_to_usd, 6, locale))} "
+            f"({escape(_day(rate.on, 'medium', locale))}, {escape(rate.source)})"
+            for rate in rates
+        )
+    )
+
+
+@register.filter
+def currencies(rates: Any) -> int:
+    """How many currencies ``rates`` are rates of."""
+    return len({str(rate.currency) for rate in rates})
+
+
 def number_in(value: Any, digits: int, locale: str) -> str:
     """``number`` for a known locale (a tag formatting many figures looks it up once)."""
     if value in (None, ""):
