@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.utils import timezone
 
 from openai_countries.scope import Scope
@@ -270,8 +270,6 @@ def _partnerships(reader: ReportReader, as_of: date) -> list[dict[str, Any]]:
 def _sites(reader: ReportReader, portfolio: bool) -> dict[str, Any]:
     """Sites by status with their planned MW, and the largest few: sites of a country or a
     partnership, countries of the portfolio."""
-    from django.db.models import Count, Sum
-
     from infrastructure.models import Site, SiteStatus
 
     sites = reader.rows(Site.objects.all()).order_by()
@@ -297,7 +295,7 @@ def _sites(reader: ReportReader, portfolio: bool) -> dict[str, Any]:
         countries = (
             sites.values("country__code")
             .annotate(n=Count("pk"), mw=Sum("planned_capacity_mw"))
-            .order_by("-mw", "country__code")
+            .order_by(F("mw").desc(nulls_last=True), "country__code")
         )
         summary["country_count"] = sites.values("country").distinct().count()
         summary["countries"] = [
