@@ -34,12 +34,14 @@ from partnerships.models import (
     Agreement,
     ApiToken,
     Country,
+    CountryFigures,
     CountryRoleGrant,
     Milestone,
     Organisation,
     Participant,
     Partnership,
     PartnershipCountry,
+    PartnershipSignals,
     Region,
     ReportRun,
     ReportSubscription,
@@ -625,3 +627,39 @@ class ReportSubscriptionAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "country")
     search_fields = ("user__username",)
     readonly_fields = ("user", "kind", "country", "created_at")
+
+
+@admin.register(CountryFigures)
+class CountryFiguresAdmin(ReadOnlyAdmin):
+    """The kept coverage and capacity figures (partnerships.rollups): shown to check what a
+    dashboard sums, written only by the writes to requirements and phases and by readers."""
+
+    list_display = (
+        "country", "coverage_revision", "coverage_computed", "capacity_revision",
+        "capacity_computed",
+    )  # fmt: skip
+    list_select_related = ("country",)
+    search_fields = ("country__code", "country__name")
+    fields = (
+        "country", "coverage_revision", "coverage_computed", "coverage", "capacity_revision",
+        "capacity_computed", "capacity",
+    )  # fmt: skip
+    readonly_fields = fields
+
+
+@admin.register(PartnershipSignals)
+class PartnershipSignalsAdmin(ReadOnlyAdmin):
+    """The kept attention signals of each partnership (partnerships.rollups)."""
+
+    list_display = (
+        "partnership", "as_of", "valid_until", "milestones_late", "phases_late",
+        "requirements_late",
+    )  # fmt: skip
+    list_select_related = ("partnership",)
+    search_fields = ("partnership__code", "partnership__title")
+    fields = (
+        "partnership", "revision", "computed_revision", "as_of", "valid_until",
+        "milestones_late", "milestones_oldest", "phases_late", "phases_oldest",
+        "requirements_late", "requirements_oldest",
+    )  # fmt: skip
+    readonly_fields = fields

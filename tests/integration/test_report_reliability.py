@@ -24,9 +24,6 @@ import redis
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
-from financing.models import Commitment
-from infrastructure.models import Site
-from localization.models import LocalizationRequirement
 from openai_countries.celery import app as celery_app
 from openai_countries.testing import client_for
 from partnerships.models import Country, ReportRun
@@ -124,16 +121,21 @@ def gone(pid: int) -> bool:
 
 
 def big_country_scope(country: Country, rows: int) -> None:
-    """Enough sites, requirements and commitments for a render of a few seconds."""
+    """A partnership whose stage timeline (listed whole: every other section of a report is
+    bounded) is ``rows`` moves long, for a render of a few seconds."""
+    from partnerships.models import StageTransition
+
     partnership = f.PartnershipFactory.create(lead_country=country, title="Large partnership")
-    Site.objects.bulk_create(f.SiteFactory.build_batch(rows, partnership=partnership))
-    locale = f.LocaleFactory.create()
-    LocalizationRequirement.objects.bulk_create(
-        f.RequirementFactory.build_batch(rows, partnership=partnership, locale=locale)
-    )
-    funder = f.OrganisationFactory.create()
-    Commitment.objects.bulk_create(
-        f.CommitmentFactory.build_batch(rows, partnership=partnership, funder=funder)
+    start = timezone.now() - datetime.timedelta(days=rows)
+    StageTransition.objects.bulk_create(
+        StageTransition(
+            partnership=partnership,
+            from_status="scoping" if n % 2 else "negotiating",
+            to_status="negotiating" if n % 2 else "scoping",
+            at=start + datetime.timedelta(days=n),
+            reason=f"Move {n}: the government asked for another round of talks on the terms.",
+        )
+        for n in range(rows)
     )
 
 
@@ -148,7 +150,7 @@ def worker_log() -> str:
 def test_a_worker_killed_mid_render_is_replaced_and_the_run_succeeds_once(
     broker: str, make_liaison: Any, ae: Any, tmp_path: Path
 ) -> None:
-    big_country_scope(ae, rows=150)  # about 3 s of layout on a developer machine
+    big_country_scope(ae, rows=800)  # a few seconds of layout
     client = client_for(make_liaison(ae))
     with celery_worker(broker, tmp_path, pool="prefork") as worker:
         response = client.post("/api/v1/report-runs/", REQUEST)
