@@ -44,11 +44,13 @@ def fixtures(args: argparse.Namespace) -> dict[str, Any]:
 
     from bench import config
     from financing.models import Commitment, Disbursement
+    from financing.tasks import refresh_cofinancing
     from infrastructure.models import Site
     from localization.models import LocalizationRequirement
     from partnerships.models import ApiToken, Milestone, Partnership, Risk, Role
     from partnerships.services.roles import country_grant_role
     from partnerships.services.tokens import api_token_create
+    from partnerships.tasks import refresh_kept_figures
 
     users = get_user_model().objects
     admin = users.get(username="admin")
@@ -87,6 +89,11 @@ def fixtures(args: argparse.Namespace) -> dict[str, Any]:
             count = response.json()["count"]
             rows[role][resource] = count
             pages[role][resource] = max(1, math.ceil(count / config.PAGE_SIZE))
+    # A reused database was loaded on another day, or before a migration: bring the kept
+    # figures up to date as the nightly tasks do, so every scale is counted in the same state
+    # (cold = cache empty, kept figures holding).
+    refresh_cofinancing()
+    refresh_kept_figures()
     clear_caches()  # the cache may hold another scale's figures
     return {
         "country": str(country.code),

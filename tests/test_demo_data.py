@@ -169,3 +169,17 @@ def test_scale_generator_makes_the_asked_for_sizes(demo: str) -> None:
     codes = sorted(generated.values_list("code", flat=True))
     assert "0 new countries" in load("--scale", "4", "--seed", "7")
     assert sorted(generated.values_list("code", flat=True)) == codes
+    # every kept figure was computed by the load, not left to the first dashboard
+    from django.db.models import F
+
+    from financing.models import CountryCofinancing
+    from partnerships.models import CountryFigures, PartnershipSignals
+
+    leads = generated.values_list("lead_country", flat=True)
+    assert CountryFigures.objects.filter(country__in=leads).count() == 4
+    assert not CountryFigures.objects.exclude(
+        coverage_computed=F("coverage_revision"), capacity_computed=F("capacity_revision")
+    ).exists()
+    signals = PartnershipSignals.objects.exclude(partnership__stage=Stage.CANCELLED)
+    assert not signals.exclude(computed_revision=F("revision")).exists()
+    assert not CountryCofinancing.objects.exclude(computed_revision=F("revision")).exists()

@@ -15,6 +15,7 @@ from openai_countries.demo import program
 from openai_countries.demo.loader import demo_partnership_codes, demo_usernames, load_program
 from openai_countries.demo.scale import SCALE_ORGANISATION_SUFFIX, SCALE_PREFIX, generate
 from partnerships.models import Country, Organisation, Partnership
+from partnerships.rollups import refresh_figures, refresh_signals
 
 
 class Command(BaseCommand):
@@ -68,8 +69,11 @@ class Command(BaseCommand):
                 f"disbursements, {counts.requirements} requirements, {counts.milestones} "
                 f"milestones, {counts.risks} risks."
             )
-        # The kept co-financing figures converted now, not by the first dashboard.
-        converted = refresh(timezone.localdate())
+        # The kept figures computed now, as the nightly tasks would, not by the first dashboard.
+        today = timezone.localdate()
+        converted = refresh(today)
+        refresh_figures()
+        refresh_signals(today)
         self.stdout.write(f"Co-financing figures converted for {converted} countries.")
         self.stdout.write(
             self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s.")
