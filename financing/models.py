@@ -10,12 +10,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import CurrencyField, MoneyField
 from djmoney.money import Money
 from simple_history.models import HistoricalRecords
 
+from openai_countries.links import reverse_pk
 from openai_countries.models import ProvenanceModel, TimeStampedModel, TransitionRecord
 from openai_countries.money import CURRENCY_CHOICES, known_currency
 from openai_countries.scoping import CountryScopedManager
@@ -190,7 +190,7 @@ class Commitment(ProvenanceModel, TimeStampedModel):
         return f"{self.funder} - {self.amount}"
 
     def get_absolute_url(self) -> str:
-        return reverse("financing:commitment-detail", args=[self.pk])
+        return reverse_pk("financing:commitment-detail", self.pk)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from simple_history.models import HistoricalRecords
 
+from openai_countries.links import reverse_pk
 from openai_countries.models import ProvenanceModel, TimeStampedModel, TransitionRecord
 from openai_countries.money import CURRENCY_CHOICES, known_currency
 from openai_countries.scoping import CountryScopedManager
@@ -196,7 +196,7 @@ class Site(ProvenanceModel, TimeStampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("infrastructure:site-detail", args=[self.pk])
+        return reverse_pk("infrastructure:site-detail", self.pk)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from openai_countries.links import reverse_pk
 from openai_countries.models import TimeStampedModel, TransitionRecord
 from openai_countries.scoping import CountryScopedManager
 
@@ -196,7 +196,7 @@ class LocalizationRequirement(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("localization:requirement-detail", args=[self.pk])
+        return reverse_pk("localization:requirement-detail", self.pk)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

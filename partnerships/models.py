@@ -10,7 +10,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from django_countries.fields import CountryField
 from djmoney.models.fields import MoneyField
 from simple_history.models import HistoricalRecords
 
+from openai_countries.links import reverse_pk, url
 from openai_countries.models import ProvenanceModel, TimeStampedModel, TransitionRecord
 from openai_countries.money import CURRENCY_CHOICES, known_currency
 from openai_countries.scoping import CountryScopedManager
@@ -106,7 +106,7 @@ class Country(TimeStampedModel):
         return country_name(str(self.code)) or self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("country-dashboard", args=[self.code])
+        return url("country-dashboard", str(self.code))
 
     @property
     def iso2(self) -> str:
@@ -167,7 +167,7 @@ class Organisation(TimeStampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("partnerships:organisation-edit", args=[self.pk])
+        return reverse_pk("partnerships:organisation-edit", self.pk)
 
 
 class Stage(models.TextChoices):
@@ -332,7 +332,7 @@ class Partnership(ProvenanceModel, TimeStampedModel):
         return f"{self.code} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("partnerships:partnership-detail", args=[self.pk])
+        return reverse_pk("partnerships:partnership-detail", self.pk)
 
     @property
     def is_regional(self) -> bool:
@@ -470,9 +470,7 @@ class Agreement(TimeStampedModel):
         return f"{self.get_agreement_type_display()}: {self.title}"
 
     def get_absolute_url(self) -> str:
-        return (
-            reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#agreements"
-        )
+        return reverse_pk("partnerships:partnership-detail", self.partnership_id) + "#agreements"
 
 
 class Milestone(TimeStampedModel):
@@ -503,9 +501,7 @@ class Milestone(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return (
-            reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#milestones"
-        )
+        return reverse_pk("partnerships:partnership-detail", self.partnership_id) + "#milestones"
 
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -580,7 +576,7 @@ class Risk(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("partnerships:partnership-detail", args=[self.partnership_id]) + "#risks"
+        return reverse_pk("partnerships:partnership-detail", self.partnership_id) + "#risks"
 
     @property
     def score(self) -> int:

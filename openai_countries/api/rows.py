@@ -32,11 +32,13 @@ from rest_framework.settings import api_settings
 
 @dataclass(frozen=True)
 class _Column:
-    """One output field: the value under ``path`` in the row, shown by ``show``."""
+    """One output field: the value under ``path`` in the row, shown by ``show``; a column of
+    aware datetimes shown as ISO 8601 also gets the reader's timezone (``show(value, zone)``)."""
 
     name: str
     path: str
-    show: Callable[[Any], Any]
+    show: Callable[..., Any]
+    zoned: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,21 @@ class RowPlan:
     def represent(self, rows: Iterable[dict[str, Any]], model: type[models.Model]) -> list[Any]:
         rows = list(rows)
         related = self._many_values(rows, model)
+        zone = timezone.get_current_timezone()  # once a page, not twice a row
+        columns = [
+            (
+                column.name,
+                column.path,
+                partial(column.show, zone=zone) if column.zoned else column.show,
+            )
+            for column in self.columns
+        ]
         data = []
         for row in rows:
             shown: dict[str, Any] = {}
-            for column in self.columns:
-                value = row[column.path]
-                shown[column.name] = None if value is None else column.show(value)
+            for name, path, show in columns:
+                value = row[path]
+                shown[name] = None if value is None else show(value)
             for many in self.many:
                 shown[many.name] = [many.show(value) for value in related[many.name][row["pk"]]]
             if self.with_version:
@@ -153,7 +164,7 @@ def _plan(serializer_class: Any) -> RowPlan | None:
         if name == "version":
             with_version = True
         elif name in declared:
-            columns.append(_Column(name, name, _shown_by(field)))
+            columns.append(_shown_by(field, name, name))
         elif isinstance(field, relations.ManyRelatedField):
             column = _many_column(model, name, field)
             if column is None:
@@ -168,19 +179,19 @@ def _plan(serializer_class: Any) -> RowPlan | None:
     return RowPlan(columns, many, annotations, order, with_version)
 
 
-def _shown_by(field: drf_fields.Field) -> Callable[[Any], Any]:
+def _shown_by(field: drf_fields.Field, name: str, path: str) -> _Column:
     iso = str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
     if type(field) is drf_fields.DateTimeField and iso and not hasattr(field, "timezone"):
-        return partial(_iso_datetime, field)
-    return field.to_representation
+        return _Column(name, path, partial(_iso_datetime, field), zoned=True)
+    return _Column(name, path, field.to_representation)
 
 
-def _iso_datetime(field: drf_fields.DateTimeField, value: Any) -> Any:
-    """What DRF's DateTimeField shows for an aware datetime, without its per-value lookups:
-    two of them on every row of most lists."""
+def _iso_datetime(field: drf_fields.DateTimeField, value: Any, *, zone: Any) -> Any:
+    """What DRF's DateTimeField shows for an aware datetime in the reader's timezone ``zone``,
+    without its per-value lookups: two of them on every row of most lists."""
     if value.tzinfo is None or not settings.USE_TZ:
         return field.to_representation(value)
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -228,7 +239,7 @@ def _column(model: type[models.Model], name: str, field: drf_fields.Field) -> _C
         return _Column(name, model_field.attname if path == source else path, _identity)
     if isinstance(field, relations.RelatedField) or model_field.is_relation:
         return None  # a related row shown some other way
-    return _Column(name, path, _shown_by(field))
+    return _shown_by(field, name, path)
 
 
 def _shown_as_slug(field: relations.SlugRelatedField) -> Callable[[Any], Any]:

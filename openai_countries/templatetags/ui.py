@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
 
+from openai_countries.links import url
 from openai_countries.markup import escape
 
 register = template.Library()
@@ -212,20 +213,6 @@ def query(params: dict[str, Any]) -> str:
     from django.utils.http import urlencode
 
     return urlencode(params)
-
-
-@lru_cache(maxsize=4096)
-def _reversed(name: str, arg: str, prefix: str) -> str:
-    from django.urls import reverse
-
-    return reverse(name, args=[arg] if arg else None)
-
-
-def url(name: str, arg: str = "") -> str:
-    """``reverse(name, args=[arg])``, remembered: a portfolio links two hundred countries."""
-    from django.urls import get_script_prefix
-
-    return _reversed(name, arg, get_script_prefix())
 
 
 @register.simple_tag
