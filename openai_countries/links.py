@@ -9,7 +9,10 @@ remembered whole.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import get_script_prefix, reverse
 
 _PLACEHOLDER = 9_876_543_210_123  # no URL of ours holds these digits
@@ -37,3 +40,11 @@ def _reversed(name: str, arg: str, prefix: str) -> str:
 def url(name: str, arg: str = "") -> str:
     """``reverse(name, args=[arg])``, remembered: a portfolio links two hundred countries."""
     return _reversed(name, arg, get_script_prefix())
+
+
+@receiver(setting_changed)
+def _forget_on_urlconf_change(*, setting: str, **_: Any) -> None:
+    """A test that swaps the URLconf gets its links, not the previous ones (as ``reverse``)."""
+    if setting == "ROOT_URLCONF":
+        _around_key.cache_clear()
+        _reversed.cache_clear()

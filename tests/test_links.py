@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from openai_countries.links import reverse_pk, url
@@ -34,3 +35,14 @@ def test_a_link_without_a_key_argument_is_refused() -> None:
         reverse_pk("portfolio", 1)
     with pytest.raises(ValueError, match="invalid literal"):
         reverse_pk("financing:commitment-detail", "12; DROP")  # type: ignore[arg-type]
+
+
+def test_a_swapped_urlconf_forgets_the_links_of_the_previous_one() -> None:
+    assert reverse_pk("partnerships:partnership-detail", 3).startswith("/partnerships/")
+    assert url("portfolio") == reverse("portfolio")
+    with override_settings(ROOT_URLCONF="tests.urls_moved"):
+        assert reverse_pk("partnerships:partnership-detail", 3) == "/moved/partnerships/3/"
+        assert url("portfolio") == "/moved/portfolio/"
+    assert reverse_pk("partnerships:partnership-detail", 3) == reverse(
+        "partnerships:partnership-detail", args=[3]
+    )
