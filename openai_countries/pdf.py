@@ -1,11 +1,19 @@
 """HTML to PDF with WeasyPrint in a child process bounded in memory and CPU time.
 
 A report's HTML is built in the calling process (which may use the database); only the layout
-and the PDF writing happen in a forked child, under ``RLIMIT_AS`` (address space it may add to
-what it inherited) and ``RLIMIT_CPU``, with a fetcher that loads nothing from disk or network.
-The child hands its result back through a pipe and never touches the inherited database or
-broker connections: it closes every inherited descriptor it does not need, never runs the
-parent's finalizers (``gc.freeze``, ``os._exit``) and dies with its parent.
+and the PDF writing happen in a forked child: each render may add at most ``memory_mb`` of
+address space (``RLIMIT_AS``) and use at most ``seconds`` of CPU time (``RLIMIT_CPU``) and of
+wall-clock time, with a fetcher that loads nothing from disk or network.
+
+The child is forked on the first render of a process and then lays out its renders one after
+another (``_Renderer``): a child forked for each render spent about 30 ms of every render
+copying the parent's memory pages that Python's reference counts and allocator touch (measured
+with ``ru_minflt``: some 3,700 page faults a render), more than a short report's PDF writing.
+A child that goes over a bound, fails or dies is not reused: the next render forks a new one;
+so does a process whose child has grown by ``RETIRE_GROWTH_MB`` or rendered ``RETIRE_AFTER``
+reports. The child never touches the inherited database or broker connections: it closes every
+inherited descriptor but its two pipes, never runs the parent's finalizers (``gc.freeze``,
+``os._exit``) and dies with its parent.
 """
 
 from __future__ import annotations
@@ -14,10 +22,13 @@ import contextlib
 import ctypes
 import gc
 import json
+import math
 import os
 import resource
 import select
 import signal
+import struct
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -32,6 +43,12 @@ _EXIT_MEMORY = 3  # MemoryError: the address-space bound was hit
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # How C libraries (GLib, Pango, HarfBuzz...) end a process when an allocation fails.
 _ALLOCATION_FAILED = {signal.SIGABRT, signal.SIGTRAP, signal.SIGSEGV, signal.SIGBUS}
+# A request: the HTML's length in bytes, then the render's bounds (MB, s); then the HTML.
+_REQUEST = struct.Struct(">QII")
+# A render child is replaced after this many renders, or once its address space has grown by
+# this much since it was forked (what one render leaves behind in the allocator's arenas).
+RETIRE_AFTER = 200
+RETIRE_GROWTH_MB = 256
 
 
 class RenderFailed(Exception):
@@ -65,63 +82,168 @@ class NoExternalResources(URLFetcher):
 
 def warm_up() -> None:
     """Lays out a line of text once in this process, so that Pango's font map and the fonts are
-    loaded before any render child is forked: every child inherits them instead of loading them
-    again for each report (a worker renders hundreds in the monthly batch)."""
+    loaded before the render child is forked: it inherits them instead of loading them again."""
     HTML(string="<p style=\"font-family: 'Noto Sans', sans-serif\">Aa 1</p>").render()
 
 
 def render_bounded(html: str, *, memory_mb: int, seconds: int) -> RenderedPdf:
-    """Render ``html`` to PDF in a child process that may add at most ``memory_mb`` MB of
-    address space and use at most ``seconds`` of CPU (and of wall-clock) time.
+    """Render ``html`` to PDF in the render child, adding at most ``memory_mb`` MB of address
+    space and using at most ``seconds`` of CPU (and of wall-clock) time.
 
     Raises ``RenderFailed`` naming the bound that was exceeded, or how the child ended.
     """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child never returns from here
-        os.close(read_fd)
-        _child(html, write_fd, memory_mb=memory_mb, seconds=seconds)
-    os.close(write_fd)
-    reaped = False
-    try:
-        output, timed_out = _read_until_eof(read_fd, deadline=time.monotonic() + seconds)
-        if timed_out:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        reaped = True
-    finally:
-        os.close(read_fd)
-        if not reaped:  # interrupted (e.g. Celery's soft time limit): leave no render behind
+    global _renderer
+    with _lock:
+        for _attempt in (1, 2):
+            if _renderer is not None and (_renderer.owner != os.getpid() or not _renderer.alive()):
+                _renderer.close()
+                _renderer = None
+            renderer = _renderer = _renderer or _Renderer.spawn()
+            try:
+                return renderer.render(html.encode(), memory_mb=memory_mb, seconds=seconds)
+            except RenderFailed:
+                # A child that had rendered before and ended without a word (killed from outside,
+                # e.g. just before this render) says nothing about this report: once more.
+                if not (renderer.served and renderer.vanished) or _attempt == 2:
+                    raise
+            finally:
+                if not renderer.usable:
+                    renderer.close()
+                    _renderer = None
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Renderer:
+    """This process's render child and the two pipes to it."""
+
+    pid: int
+    requests: int  # write end
+    replies: int  # read end
+    owner: int  # the process that forked it (a fork of that process must not use it)
+    buffer: bytearray = field(default_factory=bytearray)
+    usable: bool = True  # False once a render failed, was interrupted or retired the child
+    reaped: bool = False
+    code: int = 0  # how it ended, once reaped
+    served: int = 0  # renders it has done
+    vanished: bool = False  # it ended during a render without replying, not over a bound
+
+    @classmethod
+    def spawn(cls) -> _Renderer:
+        to_child, requests = os.pipe()
+        replies, from_child = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns from here
+            _serve(to_child, from_child)
+        os.close(to_child)
+        os.close(from_child)
+        return cls(pid=pid, requests=requests, replies=replies, owner=os.getpid())
+
+    def alive(self) -> bool:
+        """False (and reaped) when the child has ended since its last render, e.g. killed."""
+        return self._exit_code() is None
+
+    def render(self, html: bytes, *, memory_mb: int, seconds: int) -> RenderedPdf:
+        deadline = time.monotonic() + seconds
+        self.usable = done = False
+        try:
+            try:
+                _write_all(self.requests, _REQUEST.pack(len(html), memory_mb, seconds) + html)
+                header = self._read_line(deadline)
+            except BrokenPipeError:
+                header = None
+            if header is None or "error" in header:  # the child ended, or is ending
+                code = self._reap(deadline)
+                if code is None:
+                    raise RenderFailed(f"the report needs more than {seconds} s to render")
+                self.vanished = header is None and code not in (_EXIT_MEMORY, -signal.SIGXCPU)
+                _result(json.dumps(header).encode() if header else b"", code, memory_mb, seconds)
+            assert header is not None
+            pdf = self._read_exactly(int(header["size"]), deadline)
+            if pdf is None:
+                raise RenderFailed(f"the report needs more than {seconds} s to render")
+            self.served += 1
+            if header.get("last"):
+                self._reap(deadline)
+            else:
+                done = True
+            return RenderedPdf(pdf=pdf, pages=int(header["pages"]), refused=header["refused"])
+        finally:
+            # Failed, retired or interrupted (e.g. by Celery's soft time limit): not reused.
+            self.usable = done
+
+    def close(self) -> None:
+        """End the child (whatever it is doing) and release its pipes; in a fork of the
+        process that forked the child, only release the pipes (the child is not ours)."""
+        if self.owner == os.getpid() and not self.reaped:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-    if timed_out:
-        raise RenderFailed(f"the report needs more than {seconds} s to render")
-    return _result(output, os.waitstatus_to_exitcode(status), memory_mb, seconds)
+                os.waitpid(self.pid, 0)
+            self.reaped = True
+        for fd in (self.requests, self.replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _exit_code(self) -> int | None:
+        """How the child ended (reaping it), or None while it runs."""
+        if self.reaped:
+            return self.code
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere (e.g. a SIGCHLD handler)
+            pid, status = self.pid, 0
+        if pid == 0:
+            return None
+        self.reaped, self.code = True, os.waitstatus_to_exitcode(status)
+        return self.code
+
+    def _reap(self, deadline: float) -> int | None:
+        """The child's exit code once it has ended, or None if it has not by the deadline."""
+        while (code := self._exit_code()) is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return code
+
+    def _read_line(self, deadline: float) -> dict[str, Any] | None:
+        while b"\n" not in self.buffer:
+            if not self._fill(deadline):
+                return None
+        line, _, rest = bytes(self.buffer).partition(b"\n")
+        self.buffer = bytearray(rest)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes | None:
+        while len(self.buffer) < size:
+            if not self._fill(deadline):
+                return None
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def _fill(self, deadline: float) -> bool:
+        """Read what the child has written; False at end of file or past the deadline."""
+        poller = select.poll()  # not select(): the pipe may be above FD_SETSIZE
+        poller.register(self.replies, select.POLLIN)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if poller.poll(remaining * 1000):  # readable, or closed (POLLHUP)
+                chunk = os.read(self.replies, 1 << 20)
+                if not chunk:
+                    return False
+                self.buffer += chunk
+                return True
 
 
-def _read_until_eof(fd: int, *, deadline: float) -> tuple[bytes, bool]:
-    """Everything the child writes, until it closes the pipe (exits) or the deadline passes."""
-    chunks: list[bytes] = []
-    poller = select.poll()  # not select(): the pipe may be above FD_SETSIZE in a busy process
-    poller.register(fd, select.POLLIN)
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), True
-        if poller.poll(remaining * 1000):  # readable, or closed (POLLHUP)
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks), False
-            chunks.append(chunk)
+_lock = threading.Lock()  # one render at a time in a process: its child lays out one at a time
+_renderer: _Renderer | None = None  # this process's render child, forked on its first render
 
 
-def _result(output: bytes, code: int, memory_mb: int, seconds: int) -> RenderedPdf:
-    header, _, pdf = output.partition(b"\n")
-    if code == _EXIT_OK and header:
-        meta = json.loads(header)
-        return RenderedPdf(pdf=pdf, pages=int(meta["pages"]), refused=list(meta["refused"]))
+def _result(output: bytes, code: int, memory_mb: int, seconds: int) -> NoReturn:
+    """The failure of a render child that ended with ``code`` after writing ``output``."""
+    header, _, _pdf = output.partition(b"\n")
     if code == _EXIT_MEMORY:
         raise RenderFailed(f"the report needs more than {memory_mb} MB to render")
     if code == -signal.SIGXCPU:
@@ -138,7 +260,9 @@ def _result(output: bytes, code: int, memory_mb: int, seconds: int) -> RenderedP
     raise RenderFailed(f"the report's render process ended with exit code {code}")
 
 
-def _child(html: str, write_fd: int, *, memory_mb: int, seconds: int) -> NoReturn:
+def _serve(requests: int, replies: int) -> NoReturn:
+    """The render child: lay out each request read from ``requests`` and write the PDF (or
+    why it failed) to ``replies``, until the parent closes the pipe or a render fails."""
     code = _EXIT_FAILED
     try:
         gc.freeze()  # the parent's objects (connections...) are never finalized here
@@ -148,26 +272,51 @@ def _child(html: str, write_fd: int, *, memory_mb: int, seconds: int) -> NoRetur
             os._exit(_EXIT_FAILED)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGXCPU):
             signal.signal(signum, signal.SIG_DFL)
-        # Keep stdin/stdout/stderr (logging) and the pipe; close the parent's sockets and files.
-        os.closerange(3, write_fd)
-        os.closerange(write_fd + 1, max(os.sysconf("SC_OPEN_MAX"), write_fd + 2))
-        _limit(resource.RLIMIT_AS, _address_space() + memory_mb * _MB)
-        _limit(resource.RLIMIT_CPU, seconds, hard=seconds + 1)
-        fetcher = NoExternalResources()
-        document = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).render()
-        pdf = document.write_pdf()
-        header = {"pages": len(document.pages), "refused": fetcher.refused}
-        _write_all(write_fd, json.dumps(header).encode() + b"\n")
-        _write_all(write_fd, pdf)
-        code = _EXIT_OK
+        # Keep stdin/stdout/stderr (logging) and the pipes; close the parent's sockets and files.
+        low, high = sorted((requests, replies))
+        os.closerange(3, low)
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, max(os.sysconf("SC_OPEN_MAX"), high + 2))
+        spawned = _address_space()
+        for served in range(1, RETIRE_AFTER + 1):
+            request = _read_exactly(requests, _REQUEST.size)
+            if request is None:  # the parent is done with us
+                code = _EXIT_OK
+                break
+            size, memory_mb, seconds = _REQUEST.unpack(request)
+            html = (_read_exactly(requests, size) or b"").decode()
+            _limit(resource.RLIMIT_AS, _address_space() + memory_mb * _MB)
+            _limit(resource.RLIMIT_CPU, math.ceil(_cpu_seconds()) + seconds)
+            fetcher = NoExternalResources()
+            document = HTML(string=html, base_url="about:blank", url_fetcher=fetcher).render()
+            pdf = document.write_pdf()
+            last = served == RETIRE_AFTER or _address_space() - spawned > RETIRE_GROWTH_MB * _MB
+            reply = {"pages": len(document.pages), "refused": fetcher.refused, "size": len(pdf)}
+            _write_all(replies, json.dumps({**reply, "last": last}).encode() + b"\n" + pdf)
+            del document, pdf, html
+            if last:
+                code = _EXIT_OK
+                break
     except MemoryError:
         code = _EXIT_MEMORY
     except BaseException as error:
         with contextlib.suppress(BaseException):
             message = f"{type(error).__name__}: {error}"[:1000]
-            _write_all(write_fd, json.dumps({"error": message}).encode() + b"\n")
+            _write_all(replies, json.dumps({"error": message}).encode() + b"\n")
     finally:
         os._exit(code)
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """``size`` bytes from ``fd`` (blocking), or None at end of file."""
+    chunks, wanted = [], size
+    while wanted:
+        chunk = os.read(fd, min(wanted, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)
 
 
 def _die_with_parent() -> None:
@@ -186,12 +335,17 @@ def _address_space() -> int:
     return 0
 
 
-def _limit(which: int, soft: int, *, hard: int | None = None) -> None:
-    """Lower a resource limit (never above an existing hard limit)."""
-    _, current_hard = resource.getrlimit(which)
-    hard = soft if hard is None else hard
-    if current_hard != resource.RLIM_INFINITY:
-        soft, hard = min(soft, current_hard), min(hard, current_hard)
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _limit(which: int, soft: int) -> None:
+    """Set a soft resource limit for the next render; the hard limit is left as it is, so the
+    next render can set its own (never above an existing hard limit)."""
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
     resource.setrlimit(which, (soft, hard))
 
 

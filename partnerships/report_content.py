@@ -43,6 +43,10 @@ LISTED = 5
 CHANGES_LISTED = 3
 # Quarters named under the capacity chart (each label is laid out on its own, and costs).
 CHART_LABELS = 6
+# The capacity chart's scale on paper: the dashboards' chart units (bars stand on y = 170)
+# drawn at this many mm each, so that its HTML labels sit under the bars they name.
+CHART_MM = 0.19
+CHART_HEIGHT = 175
 
 # How each model's rows reach their partnership, for a partnership report.
 PARTNERSHIP_PATHS: dict[str, str] = {
@@ -220,7 +224,7 @@ def report_content(run: ReportRun, scope: Scope) -> dict[str, Any]:
         "pipeline_total": sum(row["count"] for row in pipeline),
         "stage_labels": dict(Stage.choices),
         "site_labels": dict(SiteStatus.choices),
-        "cofinancing": dashboards.cofinancing(reader, run.as_of),
+        "cofinancing": _cofinancing(reader, run.as_of),
         "capacity": _capacity(reader),
         "coverage": _coverage(reader),
         "portfolio": portfolio,
@@ -310,12 +314,26 @@ def _sites(reader: ReportReader, portfolio: bool) -> dict[str, Any]:
 
 
 def _capacity(reader: ReportReader) -> dict[str, Any]:
-    """The dashboards' capacity chart, with at most CHART_LABELS quarters named on a page."""
+    """The dashboards' capacity chart, with at most CHART_LABELS quarters named on a page and
+    where they go on paper (the bars are SVG, the words HTML: see the template)."""
     capacity = dashboards.capacity(reader)
     every = max(1, -(-len(capacity["bars"]) // CHART_LABELS))
     for n, bar in enumerate(capacity["bars"]):
         bar["label_every"] = n % every == 0
+        bar["x_mm"] = bar["x"] * CHART_MM
+    capacity["width_mm"] = capacity["width"] * CHART_MM
+    capacity["height_mm"] = f"{CHART_HEIGHT * CHART_MM:.2f}"
     return capacity
+
+
+def _cofinancing(reader: ReportReader, as_of: date) -> dict[str, Any]:
+    """The dashboards' split by side, each side's bars as a share of the longest one."""
+    cofinancing = dashboards.cofinancing(reader, as_of)
+    peak = max([side["committed"] for side in cofinancing["sides"]] + [Decimal(1)])
+    for side in cofinancing["sides"]:
+        side["committed_pct"] = float(100 * side["committed"] / peak)
+        side["disbursed_pct"] = float(100 * side["disbursed"] / peak)
+    return cofinancing
 
 
 def _coverage(reader: ReportReader) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import os
 import signal
 import struct
 import zlib
@@ -138,3 +139,76 @@ def _too_slow(html: str, *, memory_mb: int, seconds: int) -> Any:
     """The report's own HTML, padded to need far more than ``seconds`` to lay out."""
     rows = "".join(f"<tr><td>Row {n}</td><td>{'word ' * 20}</td></tr>" for n in range(20_000))
     return render_bounded(f"{html}<table>{rows}</table>", memory_mb=memory_mb, seconds=seconds)
+
+
+def test_renders_reuse_one_child_until_one_fails_then_a_new_child_renders() -> None:
+    from openai_countries import pdf
+
+    render_bounded("<p>First</p>", memory_mb=200, seconds=30)
+    assert pdf._renderer is not None
+    child = pdf._renderer.pid
+    second = render_bounded("<p>Second</p>", memory_mb=200, seconds=30)
+    assert pdf._renderer.pid == child and second.pages == 1
+    with pytest.raises(RenderFailed, match="more than 200 MB"):
+        render_bounded(f"<p>Big picture</p>{img(png(8000))}", memory_mb=200, seconds=60)
+    assert pdf._renderer is None  # the failed child is gone, reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+    after = render_bounded("<p>After</p>", memory_mb=200, seconds=30)
+    assert "After" in PdfReader(io.BytesIO(after.pdf)).pages[0].extract_text()
+    assert pdf._renderer is not None and pdf._renderer.pid != child
+
+
+def test_a_child_killed_between_renders_is_replaced_without_failing_a_render() -> None:
+    from openai_countries import pdf
+
+    render_bounded("<p>First</p>", memory_mb=200, seconds=30)
+    assert pdf._renderer is not None
+    child = pdf._renderer.pid
+    os.kill(child, signal.SIGKILL)
+    rendered = render_bounded("<p>Again</p>", memory_mb=200, seconds=30)
+    assert rendered.pages == 1 and pdf._renderer.pid != child
+
+
+def test_a_child_is_retired_after_its_renders_and_the_last_render_still_succeeds(
+    monkeypatch: Any,
+) -> None:
+    from openai_countries import pdf
+
+    if pdf._renderer is not None:
+        pdf._renderer.close()
+        pdf._renderer = None
+    monkeypatch.setattr(pdf, "RETIRE_AFTER", 2)  # read by the child forked next
+    pids: list[int | None] = []
+    for n in range(3):
+        assert render_bounded(f"<p>Render {n}</p>", memory_mb=200, seconds=30).pages == 1
+        pids.append(pdf._renderer.pid if pdf._renderer else None)
+    # The second render was the child's last: it ended and the third forked a new child.
+    assert pids[1] is None and pids[2] not in (None, pids[0])
+    last: Any = pdf._renderer
+    last.close()  # forked while RETIRE_AFTER was 2: not for the other tests
+    pdf._renderer = None
+
+
+def test_a_fork_of_the_process_renders_with_its_own_child() -> None:
+    from openai_countries import pdf
+
+    render_bounded("<p>Parent</p>", memory_mb=200, seconds=30)
+    assert pdf._renderer is not None
+    parents_child = pdf._renderer.pid
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the fork reports through the pipe
+        try:
+            rendered = render_bounded("<p>Fork</p>", memory_mb=200, seconds=30)
+            mine = pdf._renderer.pid if pdf._renderer else 0
+            os.write(write_fd, f"{rendered.pages} {mine}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    pages, childs = os.read(read_fd, 100).decode().split()
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    assert pages == "1" and int(childs) not in (0, parents_child)
+    assert render_bounded("<p>Parent again</p>", memory_mb=200, seconds=30).pages == 1
+    assert pdf._renderer.pid == parents_child

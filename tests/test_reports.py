@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from djmoney.money import Money
 from pypdf import PdfReader
 
 from openai_countries.celery import app as celery_app
@@ -424,3 +425,31 @@ def test_a_report_is_a_summary_whatever_its_scope_holds(manager: Any, ae: Any) -
     assert coverage["total"] == sum(range(1, len(countries) + 1))
     assert portfolio["partnerships"] == [] and portfolio["attention"] is not None
     assert portfolio["links"]["sites"] == "http://127.0.0.1:8000/sites/"
+
+
+def test_the_charts_words_are_in_the_pdf_under_and_beside_their_bars(manager: Any, ae: Any) -> None:
+    """The charts' bars are SVG and their words HTML (cheaper to lay out): the quarters under
+    the capacity bars, the top of its scale, each side's share and amount beside its bars."""
+    from django.template.loader import render_to_string
+
+    from openai_countries.scope import Scope
+    from partnerships.reports import report_context, report_run_render
+
+    gulf = f.PartnershipFactory.create(lead_country=ae, code="AE-GULF")
+    site = f.SiteFactory.create(partnership=gulf)
+    f.SitePhaseFactory.create(site=site, planned_mw=120, planned_ready_on=datetime.date(2026, 2, 1))
+    f.CommitmentFactory.create(partnership=gulf, status="committed", amount=Money("3000000", "USD"))
+    run = ReportRun.objects.create(
+        kind="country", country=ae, as_of=AS_OF, language="en", requested_by=manager
+    )
+    context = report_context(run, Scope.system("test"))
+    [side] = [s for s in context["cofinancing"]["sides"] if s["committed"]]
+    assert side["committed_pct"] == 100.0
+    html = render_to_string("reports/status.html", {**context, "rtl": False})
+    assert "<text" not in html and 'style="width: 100.0%"' in html
+
+    assert report_run_render(run_id=run.pk) == "succeeded"
+    run.refresh_from_db()
+    text = " ".join(pdf_text(run).split())
+    assert "2026-Q1" in text and "120 MW" in text
+    assert "Company (0 %) $0 Government (100 %) $3,000,000" in text
