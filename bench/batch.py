@@ -4,7 +4,7 @@ Runs inside ``bench.django_tasks batch`` (Django set up, ``CELERY_BROKER_URL`` p
 bench's own Redis database, so scheduling enqueues there instead of rendering eagerly).
 
 Memory: each pool process's own peak (``VmHWM`` from /proc, read before the worker stops) and,
-since the app lays each PDF out in a forked child of the pool process, the peak of those render
+since the app lays PDFs out in a forked child of the pool process, the peak of its render
 children too, sampled every 50 ms while they live (a child starts with its parent's resident
 pages, so its peak is the worker's footprint while it renders). A worker's peak is the larger.
 """
