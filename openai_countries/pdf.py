@@ -279,12 +279,12 @@ def _serve(requests: int, replies: int) -> NoReturn:
         os.closerange(high + 1, max(os.sysconf("SC_OPEN_MAX"), high + 2))
         spawned = _address_space()
         for served in range(1, RETIRE_AFTER + 1):
-            request = _read_exactly(requests, _REQUEST.size)
+            request = _read_blocking(requests, _REQUEST.size)
             if request is None:  # the parent is done with us
                 code = _EXIT_OK
                 break
             size, memory_mb, seconds = _REQUEST.unpack(request)
-            html = (_read_exactly(requests, size) or b"").decode()
+            html = (_read_blocking(requests, size) or b"").decode()
             _limit(resource.RLIMIT_AS, _address_space() + memory_mb * _MB)
             _limit(resource.RLIMIT_CPU, math.ceil(_cpu_seconds()) + seconds)
             fetcher = NoExternalResources()
@@ -293,7 +293,6 @@ def _serve(requests: int, replies: int) -> NoReturn:
             last = served == RETIRE_AFTER or _address_space() - spawned > RETIRE_GROWTH_MB * _MB
             reply = {"pages": len(document.pages), "refused": fetcher.refused, "size": len(pdf)}
             _write_all(replies, json.dumps({**reply, "last": last}).encode() + b"\n" + pdf)
-            del document, pdf, html
             if last:
                 code = _EXIT_OK
                 break
@@ -307,7 +306,7 @@ def _serve(requests: int, replies: int) -> NoReturn:
         os._exit(code)
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
+def _read_blocking(fd: int, size: int) -> bytes | None:
     """``size`` bytes from ``fd`` (blocking), or None at end of file."""
     chunks, wanted = [], size
     while wanted:
