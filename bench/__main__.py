@@ -543,8 +543,8 @@ def print_report(
                 f"Batch run {n}: {run['runs']} reports, {run['statuses']}, "
                 f"{run['seconds']:.1f} s, median render {run['render_ms_median']} ms; workers: "
                 + "; ".join(
-                    f"own {w['self_mb']:.0f} MB, render child {w['render_mb']:.0f} MB, "
-                    f"{w['children']} render children"
+                    f"{w['peak_mb']:.0f} MB together (own peak {w['self_mb']:.0f} MB, "
+                    f"render child peak {w['render_mb']:.0f} MB, {w['children']} render children)"
                     for w in run["workers"]
                 )
                 + (f"; errors: {run['errors']}" if run["errors"] else "")

@@ -214,7 +214,7 @@ def batch_rows(batch: dict[str, Any] | None) -> list[dict[str, Any]]:
                 scale,
                 spread(stats, "MB", 0),
                 measured=stats["max"],
-                note="max over runs of max(own VmHWM, render child VmHWM)",
+                note="max over runs: pool process RSS + its render child's private pages",
             )
         )
     return rows
