@@ -236,3 +236,27 @@ def test_pages_found_by_key_hold_the_lists_rows_in_order(
         paged += client.get(f"{url}&page_size=2&page={number}").json()["results"]
     assert count >= 5 and paged == whole["results"]
     assert client.get(f"{url}&page_size=2&page={count}").status_code == 404
+
+
+def test_the_api_root_links_every_resource(manager: Any) -> None:
+    from openai_countries.api.urls import router
+
+    links = client_for(manager).get("/api/v1/").json()
+    assert sorted(links) == sorted(prefix for prefix, _viewset, _name in router.registry)
+    assert links["requirements"] == "http://testserver/api/v1/requirements/"
+
+
+def test_a_resource_is_resolved_among_its_own_routes_only() -> None:
+    from django.urls import resolve
+
+    from openai_countries.api.urls import router
+
+    last_prefix, _viewset, last_name = router.registry[-1]
+    for url, name in (
+        (f"/api/v1/{last_prefix}/", f"{last_name}-list"),
+        ("/api/v1/requirements/12/", "localizationrequirement-detail"),
+    ):
+        match = resolve(url)
+        assert match.url_name == name
+        # The resource prefixes, then that resource's few routes, not every route of the API.
+        assert len(match.tried) < len(router.registry) + 20, url

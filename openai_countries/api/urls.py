@@ -6,15 +6,15 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
-from rest_framework.routers import DefaultRouter
 
 from financing import api as financing
 from infrastructure import api as infrastructure
 from localization import api as localization
+from openai_countries.api.routers import ResourceRouter
 from openai_countries.api.tokens import ObtainTokenView, TokenViewSet
 from partnerships import api as partnerships
 
-router = DefaultRouter()
+router = ResourceRouter()
 for prefix, viewset in (
     ("regions", partnerships.RegionViewSet),
     ("countries", partnerships.CountryViewSet),
