@@ -39,6 +39,28 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusedClientRedisCacheClient
 
 
+def count_and_read(cache: Any, key: str, *, timeout: int, read: str) -> tuple[int, int]:
+    """Adds one to the counter under ``key`` (made, to expire in ``timeout`` seconds, when
+    missing) and reads the counter under ``read``: one round trip on Redis (INCR is atomic, so
+    concurrent requests never lose a count); on any other backend, its own add, incr and get."""
+    if isinstance(cache, DjangoRedisCache):
+        counted_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(counted_key, write=True)  # type: ignore[attr-defined]
+        with client.pipeline(transaction=False) as pipeline:
+            pipeline.incr(counted_key)
+            pipeline.expire(counted_key, timeout)
+            pipeline.get(cache.make_and_validate_key(read))
+            counted, _, other = pipeline.execute()
+        return int(counted), int(other or 0)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        counted = cache.incr(key)
+    except ValueError:  # expired between the add and the incr
+        cache.set(key, 1, timeout=timeout)
+        counted = 1
+    return int(counted), int(cache.get(read) or 0)
+
+
 # The versions a request has read, so that it reads them from the shared cache once and all
 # together; None outside a request (tasks and commands always read the current number).
 _request_versions: ContextVar[dict[str, int] | None] = ContextVar("versions", default=None)

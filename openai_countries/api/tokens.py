@@ -11,9 +11,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from openai_countries.api.throttling import AnonRateThrottle
 from openai_countries.api.viewsets import action_input
 from partnerships.models import ApiToken
 from partnerships.services.tokens import api_token_create, api_token_revoke

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from openai_countries.cache import RedisCache
+from openai_countries.cache import RedisCache, count_and_read
 
 pytestmark = pytest.mark.slow
 
@@ -47,3 +48,23 @@ def test_it_keeps_one_client_per_pool(redis_cache: RedisCache) -> None:
     redis_cache.set("k", "v")
     assert redis_cache.get("k") == "v"
     assert len(client._clients) == 1
+
+
+def test_a_window_counter_counts_every_one_of_concurrent_requests(
+    redis_cache: RedisCache,
+) -> None:
+    """What the API's rate limits count with: INCR and the previous window in one round trip;
+    DRF's own throttles read and wrote back a list, and concurrent requests lost each other."""
+    redis_cache.set("window-41", 7)
+
+    def count(_: int) -> tuple[int, int]:
+        return count_and_read(redis_cache, "window-42", timeout=120, read="window-41")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counted = list(pool.map(count, range(200)))
+    assert sorted(number for number, _ in counted) == list(range(1, 201))
+    assert {before for _, before in counted} == {7}
+    assert redis_cache.get("window-42") == 200
+    key = redis_cache.make_and_validate_key("window-42")
+    assert 0 < redis_cache._cache.get_client(key).ttl(key) <= 120  # type: ignore[attr-defined]
+    assert count_and_read(redis_cache, "window-43", timeout=120, read="window-99") == (1, 0)
