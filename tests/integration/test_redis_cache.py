@@ -4,12 +4,15 @@ Django's behaviour, with one client per connection pool instead of one per call.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from openai_countries.cache import RedisCache, count_and_read
+from openai_countries.testing import client_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +71,34 @@ def test_a_window_counter_counts_every_one_of_concurrent_requests(
     key = redis_cache.make_and_validate_key("window-42")
     assert 0 < redis_cache._cache.get_client(key).ttl(key) <= 120  # type: ignore[attr-defined]
     assert count_and_read(redis_cache, "window-43", timeout=120, read="window-99") == (1, 0)
+
+
+@pytest.mark.django_db
+def test_the_api_rate_limit_counts_in_redis_in_one_round_trip(
+    redis_cache: RedisCache, settings: Any, manager: Any
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "openai_countries.cache.RedisCache",
+            "LOCATION": redis_cache._servers[0],  # type: ignore[attr-defined]
+            "KEY_PREFIX": "cache-test",
+        }
+    }
+    server = redis_cache._cache.get_client()  # type: ignore[attr-defined]
+
+    def calls(command: str) -> int:
+        return int(server.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+
+    before = {command: calls(command) for command in ("incrby", "expire", "exists", "set")}
+    client = client_for(manager)
+    assert [client.get("/api/v1/partnerships/").status_code for _ in range(3)] == [200] * 3
+    window = int(time.time() // 3600)  # the default rate is per hour
+    counted = sum(
+        int(redis_cache.get(f"throttle_user_{manager.pk}:{number}") or 0)
+        for number in (window - 1, window)
+    )
+    assert counted == 3
+    # INCR and EXPIRE in a pipeline; neither Django's incr (EXISTS first) nor a SET of a list.
+    assert calls("incrby") - before["incrby"] == 3
+    assert calls("expire") - before["expire"] == 3
+    assert calls("exists") == before["exists"]
