@@ -161,6 +161,26 @@ def test_lists_read_as_rows_answer_what_the_serializer_would(
     assert as_rows[0]["count"] >= 3
 
 
+def test_participating_countries_read_as_rows_come_in_the_serializers_order(
+    manager: Any, ae: Any, no: Any, monkeypatch: Any
+) -> None:
+    from openai_countries.api.viewsets import ScopedGenericViewSet
+    from partnerships.services.partnerships import partnership_create
+    from tests.factories import country
+
+    for code, members in (("REG-A", [no, country("BR")]), ("REG-B", [country("JP")])):
+        partnership_create(code=code, title=code, lead_country=ae, countries=members, by=manager)
+    f.PartnershipFactory.create(lead_country=no)
+    client = client_for(manager)
+    as_rows = client.get("/api/v1/partnerships/?ordering=code").json()["results"]
+    assert [row["countries"] for row in as_rows if row["code"].startswith("REG-")] == [
+        ["BR", "NO", "AE"],  # by name: Brazil, Norway, United Arab Emirates
+        ["JP", "AE"],
+    ]
+    monkeypatch.setattr(ScopedGenericViewSet, "row_lists", False)
+    assert client.get("/api/v1/partnerships/?ordering=code").json()["results"] == as_rows
+
+
 def test_reference_lists_read_as_rows_answer_what_the_serializer_would(
     manager: Any, ae: Any, monkeypatch: Any
 ) -> None:

@@ -126,20 +126,28 @@ class RowPlan:
         found: dict[str, dict[Any, list[Any]]] = {}
         for many in self.many:
             per_row: dict[Any, list[Any]] = {pk: [] for pk in ids}
-            target = model._meta.get_field(many.relation).related_model
-            ordering = [
-                _related_order(many.relation, str(term))
-                for term in target._meta.ordering or ["pk"]  # type: ignore[union-attr]
-            ]
-            pairs = (
-                model._default_manager.filter(pk__in=ids, **{f"{many.relation}__isnull": False})
-                .order_by("pk", *ordering)
-                .values_list("pk", f"{many.relation}__{many.value}")
-            )
-            for pk, value in pairs:
+            for pk, value in _related_pairs(model, many, ids):
                 per_row[pk].append(value)
             found[many.name] = per_row
         return found
+
+
+def _related_pairs(model: type[models.Model], many: _ManyColumn, ids: list[Any]) -> Any:
+    """(row id, value) of each related row of the rows ``ids``, in the related model's order.
+
+    A many-to-many field is read from its through table alone: joining the listed model back
+    to it only to find its keys cost a fifth of the query."""
+    field: Any = model._meta.get_field(many.relation)
+    target: Any = field.related_model
+    if isinstance(field, models.ManyToManyField):
+        through: Any = field.remote_field.through
+        key, relation = f"{field.m2m_field_name()}_id", field.m2m_reverse_field_name()
+        found = through._default_manager.filter(**{f"{key}__in": ids})
+    else:
+        key, relation = "pk", many.relation
+        found = model._default_manager.filter(pk__in=ids, **{f"{relation}__isnull": False})
+    ordering = [_related_order(relation, str(term)) for term in target._meta.ordering or ["pk"]]
+    return found.order_by(key, *ordering).values_list(key, f"{relation}__{many.value}")
 
 
 def _related_order(relation: str, term: str) -> str:
