@@ -7,6 +7,7 @@ typo in a deployment fails at start-up instead of silently falling back to a def
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import environ
@@ -16,6 +17,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
 _BROKER_SCHEMES = {"redis", "rediss", "memory"}
+# A request rate as DRF reads it: a number, then a period DRF knows by its first letter.
+_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 
 def _raw(name: str) -> str | None:
@@ -66,6 +69,16 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(sorted(choices))}.")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    value = env_str(name, default)
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a request rate; write requests per period, e.g. "
+            "5000/hour (periods: second, minute, hour, day)."
+        )
     return value
 
 

@@ -21,6 +21,7 @@ from openai_countries.env import (
     env_database,
     env_int,
     env_list,
+    env_rate,
     env_str,
     redis_next_database,
 )
@@ -208,8 +209,8 @@ REST_FRAMEWORK = {
         "openai_countries.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "user": env_str("API_THROTTLE_USER", "5000/hour"),
-        "anon": env_str("API_THROTTLE_ANON", "60/hour"),
+        "user": env_rate("API_THROTTLE_USER", "5000/hour"),
+        "anon": env_rate("API_THROTTLE_ANON", "60/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from openai_countries.env import env_bool, env_broker, env_choice, env_database, env_int, env_list
+from openai_countries.env import (
+    env_bool,
+    env_broker,
+    env_choice,
+    env_database,
+    env_int,
+    env_list,
+    env_rate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +39,12 @@ def test_defaults_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         env_database("NOPE", "sqlite:////tmp/x.sqlite3")["ENGINE"] == "django.db.backends.sqlite3"
     )
+
+
+@pytest.mark.parametrize("raw", ["5000/hour", "10/s", "1000000/second", "3/min", "200/day"])
+def test_request_rates_drf_reads(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("API_THROTTLE_USER", raw)
+    assert env_rate("API_THROTTLE_USER", "5000/hour") == raw
 
 
 def test_postgres_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,6 +88,18 @@ def test_postgres_url(monkeypatch: pytest.MonkeyPatch) -> None:
             "amqp://guest@x//",
             lambda: env_broker("CELERY_BROKER_URL"),
             "CELERY_BROKER_URL='amqp://guest@x//'",
+        ),
+        (
+            "API_THROTTLE_USER",
+            "5000/fortnight",
+            lambda: env_rate("API_THROTTLE_USER", "5000/hour"),
+            "API_THROTTLE_USER='5000/fortnight' is not a request rate",
+        ),
+        (
+            "API_THROTTLE_ANON",
+            "lots",
+            lambda: env_rate("API_THROTTLE_ANON", "60/hour"),
+            "API_THROTTLE_ANON='lots' is not a request rate",
         ),
         (
             "DJANGO_ENV",
