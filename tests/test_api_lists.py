@@ -280,3 +280,29 @@ def test_a_resource_is_resolved_among_its_own_routes_only() -> None:
         assert match.url_name == name
         # The resource prefixes, then that resource's few routes, not every route of the API.
         assert len(match.tried or []) < len(router.registry) + 20, url
+
+
+def test_a_pages_rows_are_read_by_the_keys_the_filtered_list_found(
+    make_liaison: Any, ae: Any, no: Any
+) -> None:
+    """The scope filter (and any other) applies once, where a page's keys are found: repeated
+    around them it made PostgreSQL expect one row of fifty (and join them one by one)."""
+    from tests.test_api_access import commitment_in
+
+    own = [commitment_in(ae), commitment_in(ae)]
+    commitment_in(no)
+    liaison = make_liaison(ae)
+    api, page = client_for(liaison), Client()
+    page.force_login(liaison)
+    for client, url in ((api, "/api/v1/commitments/"), (page, "/commitments/")):
+        client.get(url)  # the count is cached: what is left is the page's rows
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        rows = [q["sql"] for q in captured if q["sql"].startswith('SELECT "financing_commitment"')]
+        assert len(rows) == 1, url
+        assert rows[0].count('"country_id" IN (') == 1, rows[0]
+    shown = api.get("/api/v1/commitments/?ordering=id").json()["results"]
+    assert [row["id"] for row in shown] == sorted(c.pk for c in own)
+    html = page.get("/commitments/").content.decode()
+    assert all(f"/commitments/{c.pk}/" in html for c in own)

@@ -62,7 +62,7 @@ class CachedCountPaginator(Paginator):
         rows: Any = self.object_list
         shape = self.shape or (lambda found: found)
         if _one_row_per_key(rows):
-            rows = shape(rows.filter(pk__in=rows.values("pk")[bottom:top]))
+            rows = shape(_by_key(rows, rows.values("pk")[bottom:top]))
         else:
             rows = shape(rows)[bottom:top]
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
@@ -74,6 +74,26 @@ class CachedCountPaginator(Paginator):
             counted = Paginator.count.func(self)  # type: ignore[attr-defined]
             cache.set(self.count_key, counted, timeout=settings.DASHBOARD_CACHE_SECONDS)
         return int(counted)
+
+
+def _by_key(rows: Any, keys: Any) -> Any:
+    """The rows of ``rows`` whose primary keys ``keys`` gives, joined, loaded and ordered as
+    ``rows`` are, but without its filters: ``keys`` was found with them. Repeated around the
+    keys, a liaison's country filter made PostgreSQL expect one row where there are fifty and
+    join each of them to the countries by scanning all of them. Rows shaped by anything a
+    filter's join may feed (annotations, extra, values) keep their filters."""
+    query = rows.query
+    if query.annotations or query.extra or query.extra_order_by or rows._fields is not None:
+        return rows.filter(pk__in=keys)
+    found = rows.all()  # the queryset's class, prefetches and hints
+    found.query = type(query)(rows.model)
+    found = found.filter(pk__in=keys)
+    found.query.select_related = query.select_related
+    found.query.deferred_loading = query.deferred_loading
+    found.query.order_by = query.order_by
+    found.query.default_ordering = query.default_ordering
+    found.query.standard_ordering = query.standard_ordering
+    return found
 
 
 def _one_row_per_key(rows: Any) -> bool:
