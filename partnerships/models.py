@@ -103,14 +103,22 @@ class Country(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return country_name(str(self.code)) or self.name
+        return country_name(self.code_text) or self.name
 
     def get_absolute_url(self) -> str:
-        return url("country-dashboard", str(self.code))
+        return url("country-dashboard", self.code_text)
+
+    @property
+    def code_text(self) -> str:
+        """The ISO code as stored: reading ``code`` builds a django-countries object each time,
+        and a list page naming a hundred countries paid for a hundred of them."""
+        if "code" in self.__dict__:
+            return str(self.__dict__["code"])
+        return str(self.code)  # deferred: the field loads it
 
     @property
     def iso2(self) -> str:
-        return str(self.code)
+        return self.code_text
 
 
 class OrganisationKind(models.TextChoices):
