@@ -237,6 +237,11 @@ class Harness:
             )
         )
 
+    def _pdf_pairs(self) -> int:
+        # A pair (P, report) takes half a second; with three, one slow P moved the median ratio
+        # by a third (0.9-1.6 within one run).
+        return max(self.args.runs, 1 if self.args.quick else config.PDF_PAIRS_MIN)
+
     def cold_per_process(self, scale: int, fixtures: dict[str, Any]) -> dict[str, Any]:
         """Without a shared cache no other process can empty a worker's: each figure is the
         first /portfolio/ of a fresh one-worker server, after an untimed /healthz and list
@@ -311,7 +316,7 @@ class Harness:
         if "pdf" not in self.args.skip:
             say("  PDF: baseline document and the country status report (in process)")
             pdf = self.task(
-                "pdf", scale, "--fixtures", str(fixtures_path), "--runs", str(self.args.runs)
+                "pdf", scale, "--fixtures", str(fixtures_path), "--runs", str(self._pdf_pairs())
             )
             result["pdf"] = {
                 "ratio_to_P": report.summary(

@@ -37,6 +37,7 @@ BATCH_TIMEOUT_S = 1800
 # A batch over this many times its target is timed once: more runs cannot change the verdict.
 BATCH_REPEAT_UNDER = 3
 COLD_RUNS_MIN = 5
+PDF_PAIRS_MIN = 9
 BUSY_WARNING = 0.15  # share of CPU busy with other work before a scale is measured
 
 # The user throttle (5000/hour by default) would turn a load test into a test of 429s; it still
