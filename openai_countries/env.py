@@ -18,7 +18,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 _DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
 _BROKER_SCHEMES = {"redis", "rediss", "memory"}
 # A request rate as DRF reads it: a number, then a period DRF knows by its first letter.
-_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
+_RATE = re.compile(r"[0-9]+/(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)")
 
 
 def _raw(name: str) -> str | None:

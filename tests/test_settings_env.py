@@ -41,7 +41,9 @@ def test_defaults_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-@pytest.mark.parametrize("raw", ["5000/hour", "10/s", "1000000/second", "3/min", "200/day"])
+@pytest.mark.parametrize(
+    "raw", ["5000/hour", "10/s", "1000000/second", "3/min", "100/minutes", "200/day"]
+)
 def test_request_rates_drf_reads(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("API_THROTTLE_USER", raw)
     assert env_rate("API_THROTTLE_USER", "5000/hour") == raw
