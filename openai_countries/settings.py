@@ -341,4 +341,6 @@ LOGGING = {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}),
     },
+    # WeasyPrint logs each step of every PDF at INFO (nine lines a report); its warnings stay.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
