@@ -54,6 +54,33 @@ def test_a_normal_page_renders() -> None:
     assert rendered.refused == []
 
 
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """The base names of the fonts a PDF embeds, without their subset prefix (ABCDEF+)."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def test_renders_share_one_font_configuration_and_each_embeds_only_its_own_fonts() -> None:
+    # Every render of the process's child uses the fonts loaded once (openai_countries.pdf.fonts):
+    # a font one document needed is not carried into the next document's PDF.
+    arabic = render_bounded(
+        '<p>Riyadh</p><p lang="ar" dir="rtl" style="font-family: \'Noto Sans Arabic\'">'
+        "\u0627\u0644\u0631\u064a\u0627\u0636</p>",
+        memory_mb=200,
+        seconds=30,
+    )
+    latin = render_bounded("<p>Riyadh</p>", memory_mb=200, seconds=30)
+    assert any("Arabic" in name for name in embedded_fonts(arabic.pdf))
+    assert not any("Arabic" in name for name in embedded_fonts(latin.pdf))
+    assert (
+        embedded_fonts(latin.pdf)
+        and "Riyadh" in PdfReader(io.BytesIO(latin.pdf)).pages[0].extract_text()
+    )
+
+
 def test_a_render_over_the_memory_bound_fails_naming_it() -> None:
     # 8000 x 8000 RGB: 192 MB for the decoded pixels alone, before any copy.
     with pytest.raises(RenderFailed, match=r"^the report needs more than 200 MB to render$"):
