@@ -246,6 +246,11 @@ def test_the_monthly_batch_covers_every_partnership_country_and_the_portfolio(
     assert all(r.requested_by is None for r in runs)
     assert len(report_runs_schedule_monthly(as_of=AS_OF)) == 3
     assert ReportRun.objects.count() == 3
+    # The longest report is queued first, so that it is not laid out alone at the batch's end.
+    with django_capture_on_commit_callbacks() as queued:
+        report_runs_schedule_monthly(as_of=AS_OF + datetime.timedelta(days=1))
+    enqueued = [ReportRun.objects.get(pk=callback.keywords["run_id"]) for callback in queued]
+    assert [run.kind for run in enqueued] == ["portfolio", "country", "country"]
     names = set(PeriodicTask.objects.values_list("task", flat=True))
     assert {
         "partnerships.tasks.schedule_monthly_reports",
