@@ -58,8 +58,8 @@ def embedded_fonts(pdf: bytes) -> set[str]:
     """The base names of the fonts a PDF embeds, without their subset prefix (ABCDEF+)."""
     names = set()
     for page in PdfReader(io.BytesIO(pdf)).pages:
-        fonts: Any = page["/Resources"].get_object()["/Font"]
-        for font in fonts.values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
     return names
 
