@@ -10,12 +10,12 @@ render child (``Private_*`` of /proc/PID/smaps_rollup); the figure is its peak o
 Each process's own peak (``VmHWM``) is kept next to it.
 
 Reading ``smaps_rollup`` walks the child's page tables under its memory lock: about 3 ms for a
-180 MB child, which every 50 ms for two children was a tenth of the CPU the batch had (14 s of
-a 67 s batch in ``ps``), slowing what it measures. So a child's private pages are read again
-only when its resident set (``/proc/PID/status``, 40 us) has grown by ``REREAD_KB`` since the
-last reading, or ``REREAD_EVERY`` samples later: an allocation shows in the resident set at
-once, and what the resident set does not show (pages shared with the pool process that a write
-makes private) drifts slowly.
+180 MB child, which every 50 ms for two children was a tenth of the CPU the batch had (this
+process used 14 s of CPU in a 67 s batch, by /proc), slowing what it measures. So a child's
+private pages are read again only when its resident set (``/proc/PID/status``, 40 us) has grown
+by ``REREAD_KB`` since the last reading, or ``REREAD_EVERY`` samples later: an allocation shows
+in the resident set at once, and what the resident set does not show (pages shared with the
+pool process that a write makes private) drifts slowly.
 """
 
 from __future__ import annotations
