@@ -103,22 +103,18 @@ class Country(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return country_name(self.code_text) or self.name
+        return country_name(self.iso2) or self.name
 
     def get_absolute_url(self) -> str:
-        return url("country-dashboard", self.code_text)
+        return url("country-dashboard", self.iso2)
 
     @property
-    def code_text(self) -> str:
+    def iso2(self) -> str:
         """The ISO code as stored: reading ``code`` builds a django-countries object each time,
         and a list page naming a hundred countries paid for a hundred of them."""
         if "code" in self.__dict__:
             return str(self.__dict__["code"])
         return str(self.code)  # deferred: the field loads it
-
-    @property
-    def iso2(self) -> str:
-        return self.code_text
 
 
 class OrganisationKind(models.TextChoices):

@@ -64,7 +64,7 @@ def embedded_fonts(pdf: bytes) -> set[str]:
     return names
 
 
-def test_renders_share_one_font_configuration_and_each_embeds_only_its_own_fonts() -> None:
+def test_consecutive_renders_each_embed_only_their_own_fonts() -> None:
     # Every render of the process's child uses the fonts loaded once (openai_countries.pdf.fonts):
     # a font one document needed is not carried into the next document's PDF.
     arabic = render_bounded(
