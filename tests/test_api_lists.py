@@ -181,6 +181,39 @@ def test_participating_countries_read_as_rows_come_in_the_serializers_order(
     assert client.get("/api/v1/partnerships/?ordering=code").json()["results"] == as_rows
 
 
+def test_a_pages_many_to_many_values_come_from_sql_compiled_once_per_page_size(
+    manager: Any, ae: Any, no: Any
+) -> None:
+    """The countries of a page of partnerships are read with SQL compiled once per number of
+    rows (openai_countries.api.rows), and are the pairs the ORM's query gives."""
+    from openai_countries.api import rows
+    from openai_countries.api.rows import RowPlan
+    from partnerships.api import PartnershipSerializer
+    from partnerships.models import Partnership
+    from partnerships.services.partnerships import partnership_create
+    from tests.factories import country
+
+    partnership_create(
+        code="REG-A", title="A", lead_country=ae, countries=[no, country("BR")], by=manager
+    )
+    f.PartnershipFactory.create(lead_country=no)
+    plan = RowPlan.for_serializer(PartnershipSerializer)
+    assert plan is not None
+    (many,) = plan.many
+    ids = list(Partnership.objects.order_by("-pk").values_list("pk", flat=True))
+    rows._related_pairs_sql.cache_clear()
+    pairs = [tuple(pair) for pair in rows._related_pairs_of(Partnership, many, ids)]
+    assert pairs == list(rows._related_pairs(Partnership, many, ids))
+    assert tuple(code for pk, code in pairs if pk == ids[1]) == ("BR", "NO", "AE")
+    client = client_for(manager)
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/partnerships/?page_size=1").status_code == 200
+        assert any("partnershipcountry" in query["sql"] for query in captured)
+    info = rows._related_pairs_sql.cache_info()
+    assert (info.misses, info.hits) == (2, 1)  # 2 then 1 row(s): compiled once each
+
+
 def test_reference_lists_read_as_rows_answer_what_the_serializer_would(
     manager: Any, ae: Any, monkeypatch: Any
 ) -> None:

