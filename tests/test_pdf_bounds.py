@@ -240,3 +240,29 @@ def test_a_fork_of_the_process_renders_with_its_own_child() -> None:
     assert pages == "1" and int(childs) not in (0, parents_child)
     assert render_bounded("<p>Parent again</p>", memory_mb=200, seconds=30).pages == 1
     assert pdf._renderer.pid == parents_child
+
+
+def test_the_reports_user_agent_stylesheet_styles_no_pseudo_element_of_every_element() -> None:
+    """WeasyPrint computes a style for each pseudo-element its stylesheets give any element:
+    the reports' user-agent stylesheet is WeasyPrint's without its rules for the footnotes and
+    notes of every element, and with list markers for list items alone."""
+    from importlib.resources import files
+
+    import tinycss2
+
+    from openai_countries.pdf import UNUSED_PSEUDO_ELEMENTS, report_user_agent_rules, user_agent_css
+
+    def selectors(source: str) -> list[str]:
+        rules = tinycss2.parse_stylesheet(source, skip_comments=True, skip_whitespace=True)
+        return [tinycss2.serialize(rule.prelude).strip() for rule in rules if rule.prelude]
+
+    source = (files("weasyprint") / "css" / "html5_ua.css").read_text(encoding="utf-8")
+    theirs, ours = selectors(source), selectors(report_user_agent_rules(source))
+    assert set(theirs) > UNUSED_PSEUDO_ELEMENTS and "::marker" in theirs
+    assert not [selector for selector in ours if selector.startswith("::")]
+    assert ours == [
+        "li::marker" if selector == "::marker" else selector
+        for selector in theirs
+        if selector not in UNUSED_PSEUDO_ELEMENTS
+    ]
+    assert user_agent_css() is user_agent_css() is not None  # parsed once per process

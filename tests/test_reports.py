@@ -458,3 +458,38 @@ def test_the_charts_words_are_in_the_pdf_under_and_beside_their_bars(manager: An
     text = " ".join(pdf_text(run).split())
     assert "2026-Q1" in text and "120 MW" in text
     assert "Company (0 %) $0 Government (100 %) $3,000,000" in text
+
+
+@pytest.mark.parametrize("kind", ["country", "portfolio"])
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_reports_lay_out_the_same_with_the_trimmed_user_agent_stylesheet(
+    manager: Any, ae: Any, kind: str, language: str
+) -> None:
+    """Reports are laid out without WeasyPrint's rules for pseudo-elements of every element
+    (openai_countries.pdf.ReportHTML): the PDF is the same, byte for byte."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from weasyprint import HTML
+
+    from openai_countries.pdf import ReportHTML, fonts
+    from openai_countries.scope import Scope
+    from partnerships.reports import report_context
+
+    gulf = f.PartnershipFactory.create(lead_country=ae, code="AE-GULF")
+    site = f.SiteFactory.create(partnership=gulf)
+    f.SitePhaseFactory.create(site=site, planned_mw=120, planned_ready_on=datetime.date(2026, 2, 1))
+    f.CommitmentFactory.create(partnership=gulf, status="committed", amount=Money("3000000", "AED"))
+    f.MilestoneFactory.create(partnership=gulf, due_on=datetime.date(2026, 9, 1))
+    run = ReportRun.objects.create(
+        kind=kind, country=ae if kind == "country" else None, as_of=AS_OF, language=language
+    )
+    with translation.override(language):
+        html = render_to_string(
+            "reports/status.html",
+            {**report_context(run, Scope.system("test")), "rtl": translation.get_language_bidi()},
+        )
+    assert (kind == "portfolio") == ("<li>" in html)  # the contents are a list
+    ours = ReportHTML(string=html).render(font_config=fonts())
+    theirs = HTML(string=html).render(font_config=fonts())
+    assert len(ours.pages) == len(theirs.pages) >= 2
+    assert ours.write_pdf() == theirs.write_pdf()
