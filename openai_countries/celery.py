@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openai_countries.settings")
 
@@ -25,3 +25,14 @@ def load_report_rendering(**_: Any) -> None:
 
     get_template("reports/status.html")
     warm_up()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_connections(**_: Any) -> None:
+    """Before and after each task, as before and after each request: a connection that is
+    broken, in a transaction's leftovers or older than CONN_MAX_AGE is closed, the others are
+    kept for the next task (Celery's own closing is kept to every CELERY_DB_REUSE_MAX tasks)."""
+    from django.db import close_old_connections
+
+    close_old_connections()

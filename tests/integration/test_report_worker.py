@@ -19,6 +19,8 @@ from partnerships.models import ReportRun
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
+# The worker's connections name themselves so (libpq's PGAPPNAME) in pg_stat_activity.
+WORKER_APPLICATION = "oc-test-worker"
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
 
@@ -33,6 +35,7 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "MEDIA_ROOT": str(tmp_path),
+        "PGAPPNAME": WORKER_APPLICATION,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "openai_countries", "worker",
@@ -76,3 +79,31 @@ def test_request_worker_pdf(worker: Any, make_liaison: Any, ae: Any) -> None:
     download = client.get(f"/api/v1/report-runs/{run.pk}/download/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+
+def test_the_worker_keeps_its_database_connection_from_one_task_to_the_next(
+    worker: Any, manager: Any, ae: Any
+) -> None:
+    """Celery closes every connection around each task unless told otherwise; the worker keeps
+    it as a web process does (CONN_MAX_AGE), so a report does not start a PostgreSQL session
+    whose caches are cold."""
+    from partnerships.services.reports import report_run_enqueue
+
+    f.SiteFactory.create(partnership=f.PartnershipFactory.create(lead_country=ae))
+    runs = []
+    for as_of in (datetime.date(2026, 9, 30), datetime.date(2026, 10, 31)):
+        run = ReportRun.objects.create(
+            kind="country", country=ae, as_of=as_of, language="en", requested_by=manager
+        )
+        assert report_run_enqueue(run_id=run.pk)
+        runs.append(wait_for(run, "succeeded"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT backend_start FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
+            [WORKER_APPLICATION],
+        )
+        sessions = [started for (started,) in cursor.fetchall()]
+    # The session that served the first report still serves the worker.
+    assert runs[0].finished_at is not None
+    assert len(sessions) == 1 and sessions[0] < runs[0].finished_at, sessions
