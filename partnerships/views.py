@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -64,7 +64,6 @@ from partnerships.forms import (
 )
 from partnerships.models import (
     Agreement,
-    Country,
     Milestone,
     Organisation,
     Partnership,
@@ -74,6 +73,7 @@ from partnerships.models import (
     SignOffSide,
     Stage,
     UserPreference,
+    country_name,
 )
 from partnerships.selectors import partnership_health
 from partnerships.services import stages
@@ -138,10 +138,7 @@ class CountryDashboardView(LoginRequiredMixin, CachedShellMixin, TemplateView):
 
 
 class PartnershipListView(ScopedListPage):
-    queryset = Partnership.objects.select_related("lead_country").prefetch_related(
-        # Their names, as a list: kept as a queryset, each row builds a manager and a copy.
-        Prefetch("countries", queryset=Country.objects.only("code", "name"), to_attr="country_list")
-    )
+    queryset = Partnership.objects.select_related("lead_country")
     filterset_class = PartnershipFilterSet
     search_fields = ("code", "title", "summary")
     default_ordering = ("code",)
@@ -165,6 +162,22 @@ class PartnershipListView(ScopedListPage):
         ),
         Column("planned_start", gettext_lazy("planned start"), "planned_start", "day"),
     )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Each row's participating countries, named, as ``country_list``: read for the page in
+        one query of the through table (prefetching them built a country and a queryset for
+        each, a quarter of the page's CPU time)."""
+        from openai_countries.api.rows import related_values
+
+        context = super().get_context_data(**kwargs)
+        rows = list(context["object_list"])
+        codes = related_values(Partnership, "countries", "code", [row.pk for row in rows])
+        for row in rows:
+            row.country_list = [country_name(str(code)) for code in codes[row.pk]]
+        context["object_list"] = rows
+        if context.get("page_obj") is not None:
+            context["page_obj"].object_list = rows
+        return context
 
 
 class PartnershipDetailView(ScopedDetailView):

@@ -269,6 +269,30 @@ def test_list_cells_are_escaped_labelled_and_formatted(
     assert "<td>2\u202f500\u202f000,00\xa0$US</td>" in french
 
 
+def test_the_partnerships_page_names_their_countries_from_one_query_compiled_once(
+    manager: Any, ae: Any, no: Any
+) -> None:
+    """A page's participating countries are read from the through table by the rows' keys, with
+    SQL compiled once per number of rows, and named in the reader's language."""
+    from openai_countries.api import rows
+
+    f.PartnershipFactory.create(code="P-MANY", lead_country=no, countries=[ae])
+    f.PartnershipFactory.create(code="P-ONE", lead_country=ae)
+    UserPreference.objects.create(user=manager, language="fr")
+    client = signed_in(manager)
+    rows._related_pairs_sql.cache_clear()
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as listed:
+            page = client.get(reverse("partnerships:partnership-list")).content.decode()
+        assert len([q for q in listed.captured_queries if "partnershipcountry" in q["sql"]]) == 1
+        many = page.split(">P-MANY</a>")[1].split("</tr>")[0]
+        assert "<td>Norv\u00e8ge, \u00c9mirats arabes unis</td>" in many  # in Norway, UAE order
+        one = page.split(">P-ONE</a>")[1].split("</tr>")[0]
+        assert "<td>\u00c9mirats arabes unis</td>" in one
+    info = rows._related_pairs_sql.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+
+
 def _program_in(country: Country) -> None:
     partnership = partnership_in(country)
     site = f.SiteFactory.create(partnership=partnership)

@@ -123,13 +123,26 @@ class RowPlan:
         self, rows: list[dict[str, Any]], model: type[models.Model]
     ) -> dict[str, dict[Any, list[Any]]]:
         ids = [row["pk"] for row in rows]
-        found: dict[str, dict[Any, list[Any]]] = {}
-        for many in self.many:
-            per_row: dict[Any, list[Any]] = {pk: [] for pk in ids}
-            for pk, value in _related_pairs_of(model, many, ids):
-                per_row[pk].append(value)
-            found[many.name] = per_row
-        return found
+        return {many.name: _related_values(model, many, ids) for many in self.many}
+
+
+def related_values(
+    model: type[models.Model], relation: str, value: str, ids: list[Any]
+) -> dict[Any, list[Any]]:
+    """For each of the rows ``ids`` of ``model``, the ``value`` of each row its many-to-many
+    (or reverse foreign key) ``relation`` holds, in the related model's order: one query, whose
+    SQL is compiled once per number of rows. Cheaper than ``prefetch_related``, which builds a
+    model instance of each related row and a queryset of each row's."""
+    return _related_values(model, _ManyColumn(relation, relation, value, _identity), ids)
+
+
+def _related_values(
+    model: type[models.Model], many: _ManyColumn, ids: list[Any]
+) -> dict[Any, list[Any]]:
+    per_row: dict[Any, list[Any]] = {pk: [] for pk in ids}
+    for pk, value in _related_pairs_of(model, many, ids):
+        per_row[pk].append(value)
+    return per_row
 
 
 def _related_pairs_of(model: type[models.Model], many: _ManyColumn, ids: list[Any]) -> Any:
