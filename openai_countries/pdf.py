@@ -106,7 +106,10 @@ def fonts() -> FontConfiguration:
 
 class ReportHTML(HTML):
     """An HTML document laid out with ``user_agent_css()``, WeasyPrint's own default stylesheet
-    without its rules for pseudo-elements of every element that our documents never show."""
+    without its rules for pseudo-elements of every element that our documents never show.
+    ``_ua_stylesheets`` is how WeasyPrint's ``HTML`` names a document's default stylesheets; if
+    a WeasyPrint release stopped calling it, documents would keep its full stylesheet (the
+    same PDF, laid out a tenth slower)."""
 
     def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
         sheet = user_agent_css()
