@@ -29,10 +29,14 @@ def load_report_rendering(**_: Any) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def close_old_connections(**_: Any) -> None:
+def close_old_connections(sender: Any = None, **_: Any) -> None:
     """Before and after each task, as before and after each request: a connection that is
     broken, in a transaction's leftovers or older than CONN_MAX_AGE is closed, the others are
-    kept for the next task (Celery's own closing is kept to every CELERY_DB_REUSE_MAX tasks)."""
+    kept for the next task (Celery's own closing is kept to every CELERY_DB_REUSE_MAX tasks).
+    Not around a task run eagerly (no broker, or a test): it runs inside its caller, whose
+    connection and transaction it is."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()
