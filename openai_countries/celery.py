@@ -29,7 +29,7 @@ def load_report_rendering(**_: Any) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def close_old_connections(sender: Any = None, **_: Any) -> None:
+def close_old_connections_around_tasks(sender: Any = None, **_: Any) -> None:
     """Before and after each task, as before and after each request: a connection that is
     broken, in a transaction's leftovers or older than CONN_MAX_AGE is closed, the others are
     kept for the next task (Celery's own closing is kept to every CELERY_DB_REUSE_MAX tasks).

@@ -33,6 +33,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from typing import Any, NoReturn
 
@@ -118,21 +119,17 @@ class ReportHTML(HTML):
         return [sheet]
 
 
+@cache
 def user_agent_css() -> CSS | None:
     """WeasyPrint's HTML user-agent stylesheet as ``report_user_agent_rules`` leaves it, parsed
     once per process; None when WeasyPrint no longer ships it where it did (then its own is
     used)."""
-    global _user_agent_css
-    if _user_agent_css is None:
-        try:
-            source = (files("weasyprint") / "css" / "html5_ua.css").read_text(encoding="utf-8")
-        except OSError:
-            _user_agent_css = False
-            return None
-        # Its counter styles are WeasyPrint's own, which every document starts from already.
-        rules = report_user_agent_rules(source)
-        _user_agent_css = CSS(string=rules, counter_style=CounterStyle())
-    return _user_agent_css or None
+    try:
+        source = (files("weasyprint") / "css" / "html5_ua.css").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    # Its counter styles are WeasyPrint's own, which every document starts from already.
+    return CSS(string=report_user_agent_rules(source), counter_style=CounterStyle())
 
 
 def report_user_agent_rules(source: str) -> str:
@@ -316,7 +313,6 @@ class _Renderer:
 _lock = threading.Lock()  # one render at a time in a process: its child lays out one at a time
 _renderer: _Renderer | None = None  # this process's render child, forked on its first render
 _fonts: FontConfiguration | None = None  # see fonts()
-_user_agent_css: CSS | bool | None = None  # see user_agent_css(); False: WeasyPrint's own
 
 
 def _result(output: bytes, code: int, memory_mb: int, seconds: int) -> NoReturn:

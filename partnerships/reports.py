@@ -95,12 +95,17 @@ def report_context(run: ReportRun, scope: Scope) -> dict[str, Any]:
     return report_content(run, scope)
 
 
-def render_pdf(run: ReportRun, scope: Scope) -> tuple[bytes, int, list[str]]:
+def report_html(run: ReportRun, scope: Scope) -> str:
+    """The report as HTML, in its language (right to left where the language is)."""
     with translation.override(run.language):
-        html = render_to_string(
+        return render_to_string(
             "reports/status.html",
             {**report_context(run, scope), "rtl": translation.get_language_bidi()},
         )
+
+
+def render_pdf(run: ReportRun, scope: Scope) -> tuple[bytes, int, list[str]]:
+    html = report_html(run, scope)
     # Laid out in a child process bounded in memory and time (openai_countries.pdf).
     rendered = render_bounded(
         html, memory_mb=settings.REPORT_RENDER_MEMORY_MB, seconds=settings.REPORT_RENDER_SECONDS

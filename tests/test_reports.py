@@ -467,13 +467,11 @@ def test_reports_lay_out_the_same_with_the_trimmed_user_agent_stylesheet(
 ) -> None:
     """Reports are laid out without WeasyPrint's rules for pseudo-elements of every element
     (openai_countries.pdf.ReportHTML): the PDF is the same, byte for byte."""
-    from django.template.loader import render_to_string
-    from django.utils import translation
     from weasyprint import HTML
 
     from openai_countries.pdf import ReportHTML, fonts
     from openai_countries.scope import Scope
-    from partnerships.reports import report_context
+    from partnerships.reports import report_html
 
     gulf = f.PartnershipFactory.create(lead_country=ae, code="AE-GULF")
     site = f.SiteFactory.create(partnership=gulf)
@@ -483,11 +481,7 @@ def test_reports_lay_out_the_same_with_the_trimmed_user_agent_stylesheet(
     run = ReportRun.objects.create(
         kind=kind, country=ae if kind == "country" else None, as_of=AS_OF, language=language
     )
-    with translation.override(language):
-        html = render_to_string(
-            "reports/status.html",
-            {**report_context(run, Scope.system("test")), "rtl": translation.get_language_bidi()},
-        )
+    html = report_html(run, Scope.system("test"))
     assert (kind == "portfolio") == ("<li>" in html)  # the contents are a list
     ours = ReportHTML(string=html).render(font_config=fonts())
     theirs = HTML(string=html).render(font_config=fonts())
